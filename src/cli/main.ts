@@ -1,0 +1,53 @@
+/** The `nimop` command: subcommands of the nim-operator. */
+import { Command, CommanderError, Option } from 'commander';
+import { crdsCommand } from './crds.js';
+import { validateCommand } from './validate.js';
+import { VERSION } from './version.js';
+
+export async function run(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = new Command('nimop')
+    .description('nim-operator: serve AI models on Kubernetes declaratively (apps.nvidia.com/v1alpha1).')
+    .version(VERSION, '--version', 'print the version')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('validate')
+    .description(
+      'Check manifests offline against the NIMCache, NIMService, NIMPipeline and NIMBuild schemas and rules, as the API server would.',
+    )
+    .addOption(
+      new Option('-f, --filename <path>', 'file or directory of YAML/JSON manifests; "-" reads standard input; repeatable')
+        .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]),
+    )
+    .option('-R, --recursive', 'descend into subdirectories of directories given with -f', false)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(
+      new Option('--field-validation <mode>', 'what unknown fields are: Strict (errors, as kubectl), Warn or Ignore')
+        .choices(['Strict', 'Warn', 'Ignore'])
+        .default('Strict'),
+    )
+    .argument('[paths...]', 'more files or directories (same as -f)')
+    .action(async (paths: string[], opts: { filename?: string[]; recursive: boolean; output: 'text' | 'json'; fieldValidation: 'Strict' | 'Warn' | 'Ignore' }) => {
+      code = await validateCommand([...(opts.filename ?? []), ...paths], opts);
+    });
+
+  program
+    .command('crds')
+    .description('Write the CustomResourceDefinitions generated from the TypeScript API to deploy/crds/ (or print or check them).')
+    .option('-d, --dir <dir>', 'directory to write to', 'deploy/crds')
+    .option('--check', 'do not write: exit 1 if the files in --dir differ from what would be generated', false)
+    .option('--stdout', 'print the CRDs as one YAML stream instead of writing files', false)
+    .action((opts: { dir: string; check: boolean; stdout: boolean }) => {
+      code = crdsCommand(opts);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    throw e;
+  }
+  return code;
+}
