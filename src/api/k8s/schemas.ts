@@ -114,6 +114,15 @@ function loadModel(typeName: string): ModelInfo {
   return info;
 }
 
+/**
+ * The fields of a client-node model with their client-node type expressions (e.g. `V1Container`,
+ * `Array<V1EnvVar>`, `{ [key: string]: string; }`), for code that walks objects by model.
+ */
+export function k8sModelFields(typeName: string): { name: string; type: string; format: string; required: boolean }[] {
+  const m = loadModel(typeName);
+  return m.attributes.map((a) => ({ name: a.baseName, type: a.type, format: a.format, required: !m.optional.has(a.name) }));
+}
+
 export function quantitySchema(description?: string): JSONSchemaProps {
   return {
     ...(description ? { description } : {}),
