@@ -1,6 +1,7 @@
 /** The `nimop` command: subcommands of the nim-operator. */
 import { Command, CommanderError, Option } from 'commander';
 import { crdsCommand } from './crds.js';
+import { devCommand, type DevOptions } from './dev.js';
 import { validateCommand } from './validate.js';
 import { VERSION } from './version.js';
 
@@ -41,6 +42,22 @@ export async function run(argv: string[]): Promise<number> {
     .option('--stdout', 'print the CRDs as one YAML stream instead of writing files', false)
     .action((opts: { dir: string; check: boolean; stdout: boolean }) => {
       code = crdsCommand(opts);
+    });
+
+  program
+    .command('dev')
+    .description('Run the embedded control plane (a Kubernetes-API-compatible server) on this machine, with the CRDs installed, for kubectl and the operator.')
+    .option('--port <port>', 'port on 127.0.0.1 (0 picks a free one)', '0')
+    .option('--kubeconfig <path>', 'where to write a kubeconfig for it', '.nimop/kubeconfig')
+    .option('--no-operator', 'run the control plane only')
+    .addOption(
+      new Option('-f, --filename <path>', 'manifests to create once it is up; repeatable').argParser((v: string, prev: string[] | undefined) => [
+        ...(prev ?? []),
+        v,
+      ]),
+    )
+    .action(async (opts: DevOptions) => {
+      code = await devCommand(opts);
     });
 
   try {

@@ -143,7 +143,7 @@ function scalarOrRef(tsType: string, format: string, quantity: boolean, stack: s
     return format ? { type: 'integer', format } : { type: 'integer' };
   }
   if (t === 'boolean') return { type: 'boolean' };
-  if (t === 'Date') return { type: 'string', format: 'date-time' };
+  if (t === 'Date' || t === 'V1MicroTime') return { type: 'string', format: 'date-time' };
   if (t === 'IntOrString') return { anyOf: [{ type: 'integer' }, { type: 'string' }], 'x-kubernetes-int-or-string': true };
   if (t === 'any' || t === 'object') return { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
   const arr = /^Array<(.+)>$/.exec(t);

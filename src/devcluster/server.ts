@@ -1,0 +1,393 @@
+/**
+ * The embedded control plane's HTTP server: a Kubernetes-API-compatible JSON API on loopback that
+ * kubectl and @kubernetes/client-node accept.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parse as parseYaml } from 'yaml';
+import { installCRD, uninstallCRD } from './crds.js';
+import { Deleter, type DeleteOptions, type Propagation } from './deletion.js';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import { ApiError, badRequest, internal, methodNotAllowed, notFound } from './errors.js';
+import { makeMatcher } from './filters.js';
+import { ApiMetrics } from './metrics.js';
+import { Objects, resourceKey, type WriteOptions, type WriteResult } from './objects.js';
+import { OpenAPI } from './openapi.js';
+import { handlePatch, trackManagedFields } from './patching.js';
+import { Registry, apiVersionOf, type ResourceType } from './registry.js';
+import { route, type Route } from './routes.js';
+import { Store, type Obj } from './store.js';
+import { toTable } from './table.js';
+import { serveWatch, type WatchHub } from './watch.js';
+
+export interface ControlPlaneOptions {
+  port?: number;
+  host?: string;
+  /** Changes kept for watches to resume from (older resourceVersions get 410 Gone). */
+  historySize?: number;
+  bookmarkIntervalMs?: number;
+}
+
+export interface RequestContext {
+  query: URLSearchParams;
+  userAgent: string;
+  contentType: string;
+}
+
+const MAX_BODY = 16 * 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) reject(new ApiError(413, 'RequestEntityTooLarge', 'the request body is too large'));
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export function parseBody(text: string, contentType: string): unknown {
+  if (/protobuf|cbor/.test(contentType)) {
+    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+  }
+  if (text.trim() === '') return undefined;
+  try {
+    if (/yaml/.test(contentType)) return parseYaml(text, { version: '1.1' });
+    return JSON.parse(text);
+  } catch (e) {
+    throw badRequest(`the request body could not be decoded: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** The field manager of a non-apply write: the fieldManager parameter, else the user agent's program name. */
+export function managerOf(ctx: RequestContext): string {
+  const explicit = ctx.query.get('fieldManager');
+  if (explicit) return explicit;
+  return ctx.userAgent.split('/')[0] || 'unknown';
+}
+
+export class ControlPlane {
+  readonly store: Store;
+  readonly registry = new Registry();
+  readonly objects: Objects;
+  readonly deleter: Deleter;
+  readonly openapi: OpenAPI;
+  readonly metrics = new ApiMetrics();
+  readonly hub: WatchHub;
+  private server?: Server;
+  port = 0;
+
+  constructor(private readonly opts: ControlPlaneOptions = {}) {
+    this.store = new Store(opts.historySize ?? 10_000);
+    this.objects = new Objects(this.store, this.registry);
+    this.deleter = new Deleter(this.objects);
+    this.openapi = new OpenAPI(this.registry);
+    this.hub = { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, open: new Set() };
+    trackManagedFields(this);
+    this.store.subscribe((e) => this.onChange(e.resource, e.type, e.object));
+    for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+      this.objects.create(this.registry.get('', 'v1', 'namespaces')!, undefined, { metadata: { name: ns } });
+    }
+  }
+
+  /** Keeps the registry in step with CRDs as they are stored and deleted. */
+  private onChange(resource: string, type: string, obj: Obj): void {
+    if (resource !== 'apiextensions.k8s.io/customresourcedefinitions') return;
+    if (type === 'DELETED') {
+      for (const t of uninstallCRD(this.registry, obj.metadata.name)) {
+        for (const o of this.store.list(resourceKey(t))) this.store.remove(resourceKey(t), o.metadata.namespace, o.metadata.name);
+      }
+    } else if (!obj.metadata.deletionTimestamp) {
+      const established = installCRD(this.registry, obj);
+      if (JSON.stringify(established.status) !== JSON.stringify(obj.status)) {
+        queueMicrotask(() => {
+          const current = this.store.get(resource, undefined, obj.metadata.name);
+          if (current && current.metadata.resourceVersion === obj.metadata.resourceVersion) {
+            this.store.put(resource, { ...structuredClone(current), status: established.status });
+          }
+        });
+      }
+    }
+    this.openapi.invalidate();
+  }
+
+  async start(): Promise<number> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', () => resolve());
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+    return this.port;
+  }
+
+  get url(): string {
+    return `http://${this.opts.host ?? '127.0.0.1'}:${this.port}`;
+  }
+
+  async stop(): Promise<void> {
+    for (const res of this.hub.open) res.end();
+    await new Promise<void>((resolve) => {
+      if (!this.server) return resolve();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private send(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+    const text = JSON.stringify(body);
+    res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+    res.end(text);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const r = route(url.pathname, this.registry);
+    const ctx: RequestContext = {
+      query: url.searchParams,
+      userAgent: String(req.headers['user-agent'] ?? ''),
+      contentType: String(req.headers['content-type'] ?? 'application/json'),
+    };
+    const verb = this.verbOf(req.method ?? 'GET', r, ctx);
+    res.on('finish', () => this.metrics.request(verb, r, res.statusCode, ctx.userAgent, started));
+    try {
+      await this.dispatch(req, res, r, ctx);
+    } catch (e) {
+      const err = e instanceof ApiError ? e : internal((e as Error).message ?? String(e));
+      if (!res.headersSent) this.send(res, err.code, err.toStatus(), err.headers);
+      else res.end();
+    }
+  }
+
+  private verbOf(method: string, r: Route, ctx: RequestContext): string {
+    const m = method.toUpperCase();
+    if (r.kind !== 'resource') return m === 'GET' ? 'get' : m.toLowerCase();
+    if (m === 'GET') return r.name ? 'get' : r.watchPrefix || isTrue(ctx.query.get('watch')) ? 'watch' : 'list';
+    return { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: r.name ? 'delete' : 'deletecollection' }[m] ?? m.toLowerCase();
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse, r: Route, ctx: RequestContext): Promise<void> {
+    const method = (req.method ?? 'GET').toUpperCase();
+    switch (r.kind) {
+      case 'version':
+        return this.send(res, 200, versionInfo());
+      case 'health':
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        return void res.end('ok');
+      case 'metrics': {
+        const text = await this.metrics.render(this);
+        res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
+        return void res.end(text);
+      }
+      case 'api':
+        return this.send(res, 200, apiVersions(`127.0.0.1:${this.port}`));
+      case 'apis':
+        return this.send(res, 200, apiGroupList(this.registry));
+      case 'group': {
+        const g = apiGroup(this.registry, r.group);
+        return g ? this.send(res, 200, g) : this.send(res, 404, notFound('groups', '', r.group).toStatus());
+      }
+      case 'resources': {
+        const list = apiResourceList(this.registry, r.group, r.version);
+        return list ? this.send(res, 200, list) : this.send(res, 404, notFound('groupversions', '', `${r.group}/${r.version}`).toStatus());
+      }
+      case 'openapi-v3':
+        return this.send(res, 200, this.openapi.v3Index());
+      case 'openapi-v3-gv': {
+        const d = this.openapi.v3Doc(r.group, r.version);
+        return d ? this.send(res, 200, d.doc, { ETag: `"${d.hash}"` }) : this.send(res, 404, notFound('openapi', '', r.version).toStatus());
+      }
+      case 'openapi-v2': {
+        const accept = String(req.headers.accept ?? '');
+        if (accept && !/json|\*\/\*/.test(accept)) throw new ApiError(406, 'NotAcceptable', 'only application/json is served for /openapi/v2');
+        return this.send(res, 200, this.openapi.v2());
+      }
+      case 'admin':
+        throw notFound('admin', '', r.path);
+      case 'unknown':
+        throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+      case 'resource':
+        return this.resource(req, res, r, ctx, method);
+    }
+  }
+
+  private async resource(
+    req: IncomingMessage,
+    res: ServerResponse,
+    r: Extract<Route, { kind: 'resource' }>,
+    ctx: RequestContext,
+    method: string,
+  ): Promise<void> {
+    const t = r.type;
+    const ns = t.namespaced ? r.namespace : undefined;
+    const sub = r.subresource;
+    if (sub && !(sub === 'status' && t.status) && !(sub === 'scale' && t.scale) && !t.subresources.includes(sub)) {
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+    }
+    const opts: WriteOptions = {
+      dryRun: ctx.query.getAll('dryRun').includes('All'),
+      fieldManager: managerOf(ctx),
+      fieldValidation: (ctx.query.get('fieldValidation') as WriteOptions['fieldValidation']) ?? 'Warn',
+      ...(sub === 'status' ? { subresource: 'status' as const } : {}),
+    };
+    if (method === 'GET') {
+      if (!r.name) return this.list(req, res, t, ns, ctx, r.watchPrefix);
+      const o = this.objects.get(t, ns, r.name);
+      if (sub === 'scale') return this.send(res, 200, scaleOf(t, o));
+      if (sub === 'log') {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        return void res.end(String(o.metadata.annotations?.['nimop.dev/log'] ?? ''));
+      }
+      return this.respondObject(req, res, t, o, 200);
+    }
+    if (method === 'POST') {
+      if (r.name) throw methodNotAllowed(`POST is not supported on a named ${t.kind}`);
+      const body = parseBody(await readBody(req), ctx.contentType) as Obj;
+      const result = this.objects.create(t, ns, body, opts);
+      return this.writeResult(req, res, t, result, 201);
+    }
+    if (method === 'PUT') {
+      if (!r.name) throw methodNotAllowed('PUT needs an object name');
+      const body = parseBody(await readBody(req), ctx.contentType) as Obj;
+      if (sub === 'scale') return this.putScale(res, t, ns, r.name, body, opts);
+      return this.writeResult(req, res, t, this.objects.update(t, ns, r.name, body, opts), 200);
+    }
+    if (method === 'PATCH') {
+      if (!r.name) throw methodNotAllowed('PATCH needs an object name');
+      const text = await readBody(req);
+      const result = handlePatch(this, t, ns, r.name, sub, text, ctx, opts);
+      if (sub === 'scale') return this.send(res, 200, scaleOf(t, result.object));
+      return this.writeResult(req, res, t, result, result.created ? 201 : 200);
+    }
+    if (method === 'DELETE') {
+      const text = await readBody(req);
+      const body = (parseBody(text, 'application/json') ?? {}) as Obj;
+      const del: DeleteOptions = {
+        ...(body.preconditions ? { preconditions: body.preconditions } : {}),
+        propagationPolicy: (ctx.query.get('propagationPolicy') ?? body.propagationPolicy) as Propagation | undefined,
+        dryRun: opts.dryRun ?? false,
+        ...(body.orphanDependents !== undefined ? { orphanDependents: body.orphanDependents } : {}),
+      };
+      if (!del.propagationPolicy) delete del.propagationPolicy;
+      if (!r.name) return this.deleteCollection(req, res, t, ns, ctx, del);
+      const { object } = this.deleter.delete(t, ns, r.name, del);
+      this.deleter.reconcile();
+      return this.respondObject(req, res, t, object, 200);
+    }
+    throw methodNotAllowed(`${method} is not supported`);
+  }
+
+  private writeResult(req: IncomingMessage, res: ServerResponse, t: ResourceType, result: WriteResult, createdCode: number): void {
+    if (result.changed) this.deleter.reconcile();
+    const headers: Record<string, string> = {};
+    if (result.warnings.length) headers.Warning = result.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
+    this.respondObject(req, res, t, result.object, result.created ? createdCode : 200, headers);
+  }
+
+  private respondObject(req: IncomingMessage, res: ServerResponse, t: ResourceType, o: Obj, code: number, headers: Record<string, string> = {}): void {
+    const accept = String(req.headers.accept ?? '');
+    if (/as=Table/.test(accept)) {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      return this.send(res, code, toTable(t, [o], { resourceVersion: o.metadata.resourceVersion }, url.searchParams.get('includeObject') ?? 'Metadata'), headers);
+    }
+    this.send(res, code, o, headers);
+  }
+
+  private list(req: IncomingMessage, res: ServerResponse, t: ResourceType, ns: string | undefined, ctx: RequestContext, watchPrefix: boolean): void {
+    const q = ctx.query;
+    const matches = makeMatcher(t, ns, q.get('labelSelector'), q.get('fieldSelector'));
+    const key = resourceKey(t);
+    if (watchPrefix || isTrue(q.get('watch'))) {
+      const timeout = Number(q.get('timeoutSeconds') ?? '0');
+      return serveWatch(res, this.store, this.hub, t, key, matches, {
+        ...(q.get('resourceVersion') !== null ? { resourceVersion: q.get('resourceVersion')! } : {}),
+        timeoutSeconds: Number.isFinite(timeout) ? timeout : 0,
+        allowBookmarks: isTrue(q.get('allowWatchBookmarks')),
+        sendInitialEvents: isTrue(q.get('sendInitialEvents')),
+        initial: () => this.store.list(key, ns),
+      });
+    }
+    const all = this.store.list(key, ns).filter(matches);
+    const page = paginate(all, q.get('limit'), q.get('continue'), this.store.currentRV());
+    const meta: Record<string, unknown> = { resourceVersion: String(this.store.currentRV()) };
+    if (page.continue) {
+      meta.continue = page.continue;
+      meta.remainingItemCount = page.remaining;
+    }
+    if (/as=Table/.test(String(req.headers.accept ?? ''))) {
+      return this.send(res, 200, toTable(t, page.items, meta, q.get('includeObject') ?? 'Metadata'));
+    }
+    this.send(res, 200, { kind: t.listKind, apiVersion: apiVersionOf(t), metadata: meta, items: page.items });
+  }
+
+  private deleteCollection(req: IncomingMessage, res: ServerResponse, t: ResourceType, ns: string | undefined, ctx: RequestContext, del: DeleteOptions): void {
+    const matches = makeMatcher(t, ns, ctx.query.get('labelSelector'), ctx.query.get('fieldSelector'));
+    const items: Obj[] = [];
+    for (const o of this.store.list(resourceKey(t), ns).filter(matches)) {
+      items.push(this.deleter.delete(t, o.metadata.namespace, o.metadata.name, del).object);
+    }
+    this.deleter.reconcile();
+    void req;
+    this.send(res, 200, { kind: t.listKind, apiVersion: apiVersionOf(t), metadata: { resourceVersion: String(this.store.currentRV()) }, items });
+  }
+
+  private putScale(res: ServerResponse, t: ResourceType, ns: string | undefined, name: string, body: Obj, opts: WriteOptions): void {
+    const existing = this.objects.get(t, ns, name);
+    const rv = body?.metadata?.resourceVersion;
+    if (rv && rv !== existing.metadata.resourceVersion) throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${t.plural}.${t.group} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+    const replicas = body?.spec?.replicas;
+    if (!Number.isInteger(replicas) || replicas < 0) throw badRequest('spec.replicas must be a non-negative integer');
+    const next = structuredClone(existing);
+    next.spec = { ...(next.spec ?? {}), replicas };
+    const result = this.objects.replace(t, existing, next, { ...opts, subresource: undefined });
+    this.send(res, 200, scaleOf(t, result.object));
+  }
+}
+
+export function scaleOf(_t: ResourceType, o: Obj): Obj {
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: {
+      name: o.metadata.name,
+      namespace: o.metadata.namespace,
+      uid: o.metadata.uid,
+      resourceVersion: o.metadata.resourceVersion,
+      creationTimestamp: o.metadata.creationTimestamp,
+    },
+    spec: { replicas: o.spec?.replicas ?? 0 },
+    status: { replicas: o.status?.replicas ?? 0, ...(o.status?.selector ? { selector: o.status.selector } : {}) },
+  };
+}
+
+function isTrue(v: string | null): boolean {
+  return v === 'true' || v === '1';
+}
+
+/** limit/continue pagination over objects in key order; the token records where the page ended. */
+export function paginate(items: Obj[], limitParam: string | null, token: string | null, rv: number): { items: Obj[]; continue?: string; remaining?: number } {
+  let start = 0;
+  if (token) {
+    let decoded: { k: string };
+    try {
+      decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    } catch {
+      throw badRequest('continue key is not valid');
+    }
+    const keyOf = (o: Obj) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    start = items.findIndex((o) => keyOf(o) > decoded.k);
+    if (start < 0) start = items.length;
+  }
+  const limit = Number(limitParam ?? '0');
+  if (!limit || limit <= 0 || start + limit >= items.length) return { items: items.slice(start) };
+  const page = items.slice(start, start + limit);
+  const last = page[page.length - 1]!;
+  const next = Buffer.from(JSON.stringify({ k: `${last.metadata.namespace ?? ''}/${last.metadata.name}`, rv })).toString('base64url');
+  return { items: page, continue: next, remaining: items.length - start - limit };
+}

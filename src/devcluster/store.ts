@@ -1,0 +1,134 @@
+/**
+ * In-memory object storage with one cluster-wide, monotonic resourceVersion, a bounded history of
+ * changes (what watches resume from) and change subscribers.
+ */
+
+export type Obj = Record<string, any>;
+
+export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface ChangeEvent {
+  type: EventType;
+  /** `group/plural` of the object's resource. */
+  resource: string;
+  rv: number;
+  object: Obj;
+  /** The object before the change (undefined for ADDED). */
+  previous?: Obj;
+}
+
+export type Subscriber = (e: ChangeEvent) => void;
+
+export function objectKey(namespace: string | undefined, name: string): string {
+  return namespace ? `${namespace}/${name}` : name;
+}
+
+export class Store {
+  private rv = 0;
+  private readonly objects = new Map<string, Map<string, Obj>>();
+  private readonly history: ChangeEvent[] = [];
+  private readonly subscribers = new Set<Subscriber>();
+
+  /** @param historySize how many changes watches can resume across before they get 410 Gone. */
+  constructor(private historySize = 10_000) {}
+
+  setHistorySize(n: number): void {
+    this.historySize = n;
+    this.trim();
+  }
+
+  /** The latest resourceVersion handed out. */
+  currentRV(): number {
+    return this.rv;
+  }
+
+  /** Restores the counter (persistence). */
+  restoreRV(rv: number): void {
+    this.rv = Math.max(this.rv, rv);
+  }
+
+  private bucket(resource: string): Map<string, Obj> {
+    let b = this.objects.get(resource);
+    if (!b) {
+      b = new Map();
+      this.objects.set(resource, b);
+    }
+    return b;
+  }
+
+  get(resource: string, namespace: string | undefined, name: string): Obj | undefined {
+    return this.objects.get(resource)?.get(objectKey(namespace, name));
+  }
+
+  /** Objects of a resource, optionally in one namespace, ordered by namespace then name. */
+  list(resource: string, namespace?: string): Obj[] {
+    const b = this.objects.get(resource);
+    if (!b) return [];
+    const all = [...b.entries()]
+      .filter(([, o]) => namespace === undefined || o.metadata?.namespace === namespace)
+      .sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0));
+    return all.map(([, o]) => o);
+  }
+
+  resources(): string[] {
+    return [...this.objects.keys()];
+  }
+
+  /** Writes an object (ADDED or MODIFIED), giving it the next resourceVersion. */
+  put(resource: string, obj: Obj): Obj {
+    const key = objectKey(obj.metadata.namespace, obj.metadata.name);
+    const bucket = this.bucket(resource);
+    const previous = bucket.get(key);
+    const rv = ++this.rv;
+    obj.metadata.resourceVersion = String(rv);
+    bucket.set(key, obj);
+    this.emit({ type: previous ? 'MODIFIED' : 'ADDED', resource, rv, object: obj, ...(previous ? { previous } : {}) });
+    return obj;
+  }
+
+  /** Removes an object (DELETED); the event carries its last state at a new resourceVersion. */
+  remove(resource: string, namespace: string | undefined, name: string): Obj | undefined {
+    const bucket = this.objects.get(resource);
+    const key = objectKey(namespace, name);
+    const previous = bucket?.get(key);
+    if (!bucket || !previous) return undefined;
+    bucket.delete(key);
+    const rv = ++this.rv;
+    const last = { ...previous, metadata: { ...previous.metadata, resourceVersion: String(rv) } };
+    this.emit({ type: 'DELETED', resource, rv, object: last, previous });
+    return last;
+  }
+
+  /** Loads an object as-is (persistence), without an event. */
+  load(resource: string, obj: Obj): void {
+    this.bucket(resource).set(objectKey(obj.metadata.namespace, obj.metadata.name), obj);
+    this.rv = Math.max(this.rv, Number(obj.metadata.resourceVersion) || 0);
+  }
+
+  private emit(e: ChangeEvent): void {
+    this.history.push(e);
+    this.trim();
+    for (const s of this.subscribers) s(e);
+  }
+
+  private trim(): void {
+    const excess = this.history.length - this.historySize;
+    if (excess > 0) this.history.splice(0, excess);
+  }
+
+  /**
+   * Changes of a resource after `rv`, or 'gone' when the history no longer reaches back that far.
+   * A resourceVersion at or after the oldest kept change can be resumed from.
+   */
+  since(resource: string, rv: number): ChangeEvent[] | 'gone' {
+    const oldest = this.history[0];
+    if (rv < this.rv && oldest && rv < oldest.rv - 1) return 'gone';
+    if (rv < this.rv && !oldest) return 'gone';
+    return this.history.filter((e) => e.rv > rv && e.resource === resource);
+  }
+
+  subscribe(s: Subscriber): () => void {
+    this.subscribers.add(s);
+    return () => this.subscribers.delete(s);
+  }
+}
