@@ -19,6 +19,7 @@ import { route, type Route } from './routes.js';
 import { Store, type Obj } from './store.js';
 import { toTable } from './table.js';
 import { serveWatch, type WatchHub } from './watch.js';
+import { Webhooks, type AdmissionRequest, type Operation } from './webhooks.js';
 
 export interface ControlPlaneOptions {
   port?: number;
@@ -77,6 +78,7 @@ export class ControlPlane {
   readonly deleter: Deleter;
   readonly openapi: OpenAPI;
   readonly metrics = new ApiMetrics();
+  readonly webhooks: Webhooks;
   readonly hub: WatchHub;
   private server?: Server;
   port = 0;
@@ -86,6 +88,7 @@ export class ControlPlane {
     this.objects = new Objects(this.store, this.registry);
     this.deleter = new Deleter(this.objects);
     this.openapi = new OpenAPI(this.registry);
+    this.webhooks = new Webhooks(this.store);
     this.hub = { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, open: new Set() };
     trackManagedFields(this);
     this.store.subscribe((e) => this.onChange(e.resource, e.type, e.object));
@@ -249,19 +252,27 @@ export class ControlPlane {
     if (method === 'POST') {
       if (r.name) throw methodNotAllowed(`POST is not supported on a named ${t.kind}`);
       const body = parseBody(await readBody(req), ctx.contentType) as Obj;
-      const result = this.objects.create(t, ns, body, opts);
+      const name = String(body?.metadata?.name ?? body?.metadata?.generateName ?? '');
+      const result = await this.admitted(t, ns, name, sub, 'CREATE', opts, undefined, (o) => this.objects.create(t, ns, body, o));
       return this.writeResult(req, res, t, result, 201);
     }
     if (method === 'PUT') {
       if (!r.name) throw methodNotAllowed('PUT needs an object name');
       const body = parseBody(await readBody(req), ctx.contentType) as Obj;
       if (sub === 'scale') return this.putScale(res, t, ns, r.name, body, opts);
-      return this.writeResult(req, res, t, this.objects.update(t, ns, r.name, body, opts), 200);
+      const old = this.objects.get(t, ns, r.name);
+      const name = r.name;
+      const result = await this.admitted(t, ns, name, sub, 'UPDATE', opts, old, (o) => this.objects.update(t, ns, name, body, o));
+      return this.writeResult(req, res, t, result, 200);
     }
     if (method === 'PATCH') {
       if (!r.name) throw methodNotAllowed('PATCH needs an object name');
       const text = await readBody(req);
-      const result = handlePatch(this, t, ns, r.name, sub, text, ctx, opts);
+      const name = r.name;
+      const old = this.store.get(resourceKey(t), ns, name);
+      const result = await this.admitted(t, ns, name, sub, old ? 'UPDATE' : 'CREATE', opts, old, (o) =>
+        handlePatch(this, t, ns, name, sub, text, ctx, o),
+      );
       if (sub === 'scale') return this.send(res, 200, scaleOf(t, result.object));
       return this.writeResult(req, res, t, result, result.created ? 201 : 200);
     }
@@ -276,11 +287,58 @@ export class ControlPlane {
       };
       if (!del.propagationPolicy) delete del.propagationPolicy;
       if (!r.name) return this.deleteCollection(req, res, t, ns, ctx, del);
+      const existing = this.objects.get(t, ns, r.name);
+      const probe: AdmissionRequest = { t, operation: 'DELETE', namespace: ns, name: r.name, oldObject: existing, dryRun: del.dryRun ?? false };
+      const warnings = await this.webhooks.validate(probe);
       const { object } = this.deleter.delete(t, ns, r.name, del);
+      if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', '));
       this.deleter.reconcile();
       return this.respondObject(req, res, t, object, 200);
     }
     throw methodNotAllowed(`${method} is not supported`);
+  }
+
+  /**
+   * Runs a write through the admission webhooks when any applies: the write is computed as a dry
+   * run, mutating webhooks may change the result, validating webhooks see the final object, and
+   * only then is it stored (with a conflict if the object moved meanwhile).
+   */
+  private async admitted(
+    t: ResourceType,
+    ns: string | undefined,
+    name: string,
+    sub: string | undefined,
+    operation: Operation,
+    opts: WriteOptions,
+    old: Obj | undefined,
+    run: (o: WriteOptions) => WriteResult,
+  ): Promise<WriteResult> {
+    const probe: AdmissionRequest = {
+      t,
+      operation,
+      ...(sub ? { subresource: sub } : {}),
+      ...(ns ? { namespace: ns } : {}),
+      name,
+      ...(old ? { oldObject: old } : {}),
+      dryRun: opts.dryRun ?? false,
+      ...(opts.fieldManager ? { fieldManager: opts.fieldManager } : {}),
+    };
+    if (!this.webhooks.any(probe)) return run(opts);
+    const candidate = run({ ...opts, dryRun: true });
+    const mutated = await this.webhooks.mutate({ ...probe, object: candidate.object });
+    const redo = (o: WriteOptions, object: Obj): WriteResult => {
+      if (operation === 'CREATE') return this.objects.create(t, ns, object, { ...o, applied: true });
+      const current = this.objects.get(t, ns, name);
+      if (old && current.metadata.resourceVersion !== old.metadata.resourceVersion) {
+        throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${t.plural}${t.group ? `.${t.group}` : ''} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+      }
+      return this.objects.replace(t, current, object, { ...o, applied: true });
+    };
+    const final = mutated.object && mutated.object !== candidate.object ? redo({ ...opts, dryRun: true }, mutated.object) : candidate;
+    const warnings = [...mutated.warnings, ...(await this.webhooks.validate({ ...probe, object: final.object }))];
+    if (opts.dryRun) return { ...final, warnings: [...final.warnings, ...warnings] };
+    const result = redo(opts, final.object);
+    return { ...result, warnings: [...result.warnings, ...warnings] };
   }
 
   private writeResult(req: IncomingMessage, res: ServerResponse, t: ResourceType, result: WriteResult, createdCode: number): void {
