@@ -1,0 +1,57 @@
+/** `nimop dev` as a user runs it: the built command, a sample, kubectl, /metrics, Ctrl-C. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { parse } from 'yaml';
+import { KUBECTL, eventually } from '../helpers/devcluster.js';
+import { REPO } from '../helpers/upstream.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nimop-dev-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(cmd, args, { env, cwd: dir });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const done = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  return { child, done, out: () => out, err: () => err };
+}
+
+test('nimop dev serves kubectl with the sample created, counts requests, and stops cleanly on Ctrl-C', async () => {
+  const kubeconfig = join(dir, 'kube', 'config');
+  const dev = run(process.execPath, [join(REPO, 'bin', 'nimop.js'), 'dev', '--kubeconfig', kubeconfig, '-f', join(REPO, 'examples', 'basic', 'llm.yaml')], process.env);
+  try {
+    await eventually(() => dev.out().includes('Press Ctrl-C'), 'nimop dev to start', 20_000);
+    assert.match(dev.out(), new RegExp(`export KUBECONFIG=${kubeconfig.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.match(dev.out(), /nimservice\.apps\.nvidia\.com\/llama3-8b created/);
+    const server: string = parse(readFileSync(kubeconfig, 'utf8')).clusters[0].cluster.server;
+    const env = { ...process.env, KUBECONFIG: kubeconfig, KUBECACHEDIR: join(dir, 'cache') };
+    const get = run(KUBECTL, ['get', 'nimservices,nimcaches'], env);
+    assert.equal(await get.done, 0, get.err());
+    assert.match(get.out(), /nimservice\.apps\.nvidia\.com\/llama3-8b/);
+    assert.match(get.out(), /nimcache\.apps\.nvidia\.com\/llama3-8b-cache/);
+    const metrics = await (await fetch(`${server}/metrics`)).text();
+    assert.match(metrics, /apiserver_request_total\{verb="list",group="apps\.nvidia\.com",resource="nimservices",subresource="",code="200",client="kubectl[^"]*"\} [1-9]/);
+    assert.match(metrics, /apiserver_storage_objects\{resource="apps\.nvidia\.com\/nimservices"\} 1/);
+  } finally {
+    dev.child.kill('SIGINT');
+  }
+  assert.equal(await dev.done, 0);
+  assert.match(dev.out(), /nimop dev: stopped/);
+});
+
+test('a port that is taken is a clear error', async () => {
+  const first = run(process.execPath, [join(REPO, 'bin', 'nimop.js'), 'dev', '--kubeconfig', join(dir, 'a'), '--port', '0'], process.env);
+  await eventually(() => /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(first.out()), 'the first server');
+  const port = /127\.0\.0\.1:(\d+)/.exec(first.out())![1]!;
+  const second = run(process.execPath, [join(REPO, 'bin', 'nimop.js'), 'dev', '--kubeconfig', join(dir, 'b'), '--port', port], process.env);
+  assert.equal(await second.done, 1);
+  assert.match(second.err(), new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}`));
+  first.child.kill('SIGTERM');
+  assert.equal(await first.done, 0);
+});
