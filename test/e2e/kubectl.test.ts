@@ -161,4 +161,17 @@ describe('workload verbs', () => {
     ok(await c.kubectl(['delete', 'cm', 'parent', '--cascade=background']));
     ok(await c.kubectl(['wait', '--for=delete', 'cm/child-b', '--timeout=10s']));
   });
+
+  test('delete --cascade=foreground removes the dependents first, then the owner', async () => {
+    ok(await c.kubectl(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owner', finalizers: ['nimop.test/hold'] } })));
+    const owner = JSON.parse(ok(await c.kubectl(['get', 'cm', 'owner', '-o', 'json'])));
+    const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid, blockOwnerDeletion: true };
+    ok(await c.kubectl(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'dep', ownerReferences: [ref] } })));
+    ok(await c.kubectl(['delete', 'cm', 'owner', '--cascade=foreground', '--wait=false']));
+    const deleting = JSON.parse(ok(await c.kubectl(['get', 'cm', 'owner', '-o', 'json'])));
+    assert.ok(deleting.metadata.deletionTimestamp, 'the owner is being deleted');
+    assert.notEqual((await c.kubectl(['get', 'cm', 'dep'])).status, 0, 'the dependent went first');
+    ok(await c.kubectl(['patch', 'cm', 'owner', '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers/0"}]']));
+    ok(await c.kubectl(['wait', '--for=delete', 'cm/owner', '--timeout=10s']));
+  });
 });
