@@ -66,33 +66,19 @@ export class Deleter {
 
   /** Objects whose owner references name `owner` by uid. */
   dependents(owner: Obj): { t: ResourceType; o: Obj }[] {
-    const uid = owner.metadata.uid;
-    const out: { t: ResourceType; o: Obj }[] = [];
-    for (const t of this.objects.registry.all()) {
-      for (const o of this.store.list(resourceKey(t), t.namespaced && owner.metadata.namespace ? owner.metadata.namespace : undefined)) {
-        if ((o.metadata.ownerReferences ?? []).some((r: Obj) => r.uid === uid)) out.push({ t, o });
-      }
-    }
-    return out;
-  }
-
-  private uidExists(uid: string): boolean {
-    for (const t of this.objects.registry.all()) {
-      for (const o of this.store.list(resourceKey(t))) if (o.metadata.uid === uid) return true;
-    }
-    return false;
+    const byKey = new Map(this.objects.registry.all().map((t) => [resourceKey(t), t]));
+    return this.store
+      .ownedBy(owner.metadata.uid)
+      .flatMap(({ resource, object }) => (byKey.has(resource) ? [{ t: byKey.get(resource)!, o: object }] : []));
   }
 
   /** Background collection: dependents whose owners are all gone are deleted, recursively. */
   collect(deletedUid: string): void {
-    for (const t of this.objects.registry.all()) {
-      for (const o of this.store.list(resourceKey(t))) {
-        const refs: Obj[] = o.metadata.ownerReferences ?? [];
-        if (!refs.some((r) => r.uid === deletedUid)) continue;
-        if (refs.every((r) => r.uid === deletedUid || !this.uidExists(r.uid))) {
-          if (this.store.get(resourceKey(t), o.metadata.namespace, o.metadata.name)) {
-            this.delete(t, o.metadata.namespace, o.metadata.name, { propagationPolicy: 'Background' });
-          }
+    for (const { t, o } of this.dependents({ metadata: { uid: deletedUid } })) {
+      const refs: Obj[] = o.metadata.ownerReferences ?? [];
+      if (refs.every((r) => r.uid === deletedUid || !this.store.hasUid(r.uid))) {
+        if (this.store.get(resourceKey(t), o.metadata.namespace, o.metadata.name)) {
+          this.delete(t, o.metadata.namespace, o.metadata.name, { propagationPolicy: 'Background' });
         }
       }
     }

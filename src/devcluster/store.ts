@@ -28,6 +28,9 @@ export class Store {
   private readonly objects = new Map<string, Map<string, Obj>>();
   private readonly history: ChangeEvent[] = [];
   private readonly subscribers = new Set<Subscriber>();
+  /** uid → where the object is; owner uid → objects that name it in ownerReferences. */
+  private readonly byUid = new Map<string, { resource: string; key: string }>();
+  private readonly byOwner = new Map<string, Set<string>>();
 
   /** @param historySize how many changes watches can resume across before they get 410 Gone. */
   constructor(private historySize = 10_000) {}
@@ -74,6 +77,38 @@ export class Store {
     return [...this.objects.keys()];
   }
 
+  private index(resource: string, key: string, obj: Obj | undefined, previous: Obj | undefined): void {
+    const ref = `${resource}\u0000${key}`;
+    if (previous) {
+      if (previous.metadata?.uid) this.byUid.delete(previous.metadata.uid);
+      for (const r of previous.metadata?.ownerReferences ?? []) this.byOwner.get(r.uid)?.delete(ref);
+    }
+    if (obj) {
+      if (obj.metadata?.uid) this.byUid.set(obj.metadata.uid, { resource, key });
+      for (const r of obj.metadata?.ownerReferences ?? []) {
+        let set = this.byOwner.get(r.uid);
+        if (!set) this.byOwner.set(r.uid, (set = new Set()));
+        set.add(ref);
+      }
+    }
+  }
+
+  /** Whether an object with this uid is stored. */
+  hasUid(uid: string): boolean {
+    return this.byUid.has(uid);
+  }
+
+  /** Objects whose ownerReferences name `uid`, with their resource. */
+  ownedBy(uid: string): { resource: string; object: Obj }[] {
+    const out: { resource: string; object: Obj }[] = [];
+    for (const ref of this.byOwner.get(uid) ?? []) {
+      const [resource, key] = ref.split('\u0000') as [string, string];
+      const o = this.objects.get(resource)?.get(key);
+      if (o) out.push({ resource, object: o });
+    }
+    return out;
+  }
+
   /** Writes an object (ADDED or MODIFIED), giving it the next resourceVersion. */
   put(resource: string, obj: Obj): Obj {
     const key = objectKey(obj.metadata.namespace, obj.metadata.name);
@@ -82,6 +117,7 @@ export class Store {
     const rv = ++this.rv;
     obj.metadata.resourceVersion = String(rv);
     bucket.set(key, obj);
+    this.index(resource, key, obj, previous);
     this.emit({ type: previous ? 'MODIFIED' : 'ADDED', resource, rv, object: obj, ...(previous ? { previous } : {}) });
     return obj;
   }
@@ -93,6 +129,7 @@ export class Store {
     const previous = bucket?.get(key);
     if (!bucket || !previous) return undefined;
     bucket.delete(key);
+    this.index(resource, key, undefined, previous);
     const rv = ++this.rv;
     const last = { ...previous, metadata: { ...previous.metadata, resourceVersion: String(rv) } };
     this.emit({ type: 'DELETED', resource, rv, object: last, previous });
@@ -101,7 +138,9 @@ export class Store {
 
   /** Loads an object as-is (persistence), without an event. */
   load(resource: string, obj: Obj): void {
-    this.bucket(resource).set(objectKey(obj.metadata.namespace, obj.metadata.name), obj);
+    const key = objectKey(obj.metadata.namespace, obj.metadata.name);
+    this.index(resource, key, obj, this.bucket(resource).get(key));
+    this.bucket(resource).set(key, obj);
     this.rv = Math.max(this.rv, Number(obj.metadata.resourceVersion) || 0);
   }
 
