@@ -1,0 +1,90 @@
+/** Small pieces of the HTTP layer: request bodies, field managers, the scale view, pagination. */
+import type { IncomingMessage } from 'node:http';
+import { parse as parseYaml } from 'yaml';
+import { ApiError, badRequest } from './errors.js';
+import type { ResourceType } from './registry.js';
+import type { Obj } from './store.js';
+
+export interface RequestContext {
+  query: URLSearchParams;
+  userAgent: string;
+  contentType: string;
+}
+
+const MAX_BODY = 16 * 1024 * 1024;
+
+export function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) reject(new ApiError(413, 'RequestEntityTooLarge', 'the request body is too large'));
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export function parseBody(text: string, contentType: string): unknown {
+  if (/protobuf|cbor/.test(contentType)) {
+    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+  }
+  if (text.trim() === '') return undefined;
+  try {
+    if (/yaml/.test(contentType)) return parseYaml(text, { version: '1.1' });
+    return JSON.parse(text);
+  } catch (e) {
+    throw badRequest(`the request body could not be decoded: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** The field manager of a non-apply write: the fieldManager parameter, else the user agent's program name. */
+export function managerOf(ctx: RequestContext): string {
+  const explicit = ctx.query.get('fieldManager');
+  if (explicit) return explicit;
+  return ctx.userAgent.split('/')[0] || 'unknown';
+}
+
+export function scaleOf(_t: ResourceType, o: Obj): Obj {
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: {
+      name: o.metadata.name,
+      namespace: o.metadata.namespace,
+      uid: o.metadata.uid,
+      resourceVersion: o.metadata.resourceVersion,
+      creationTimestamp: o.metadata.creationTimestamp,
+    },
+    spec: { replicas: o.spec?.replicas ?? 0 },
+    status: { replicas: o.status?.replicas ?? 0, ...(o.status?.selector ? { selector: o.status.selector } : {}) },
+  };
+}
+
+export function isTrue(v: string | null): boolean {
+  return v === 'true' || v === '1';
+}
+
+/** limit/continue pagination over objects in key order; the token records where the page ended. */
+export function paginate(items: Obj[], limitParam: string | null, token: string | null, rv: number): { items: Obj[]; continue?: string; remaining?: number } {
+  let start = 0;
+  if (token) {
+    let decoded: { k: string };
+    try {
+      decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    } catch {
+      throw badRequest('continue key is not valid');
+    }
+    const keyOf = (o: Obj) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    start = items.findIndex((o) => keyOf(o) > decoded.k);
+    if (start < 0) start = items.length;
+  }
+  const limit = Number(limitParam ?? '0');
+  if (!limit || limit <= 0 || start + limit >= items.length) return { items: items.slice(start) };
+  const page = items.slice(start, start + limit);
+  const last = page[page.length - 1]!;
+  const next = Buffer.from(JSON.stringify({ k: `${last.metadata.namespace ?? ''}/${last.metadata.name}`, rv })).toString('base64url');
+  return { items: page, continue: next, remaining: items.length - start - limit };
+}
