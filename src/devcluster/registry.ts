@@ -30,6 +30,8 @@ export interface ResourceType {
   crd?: string;
   /** Extra verbs beyond the standard set (e.g. pods/log). */
   subresources: string[];
+  /** Whether an immediate DELETE answers with the deleted object (else with a Success Status). */
+  returnsDeletedObject?: boolean;
 }
 
 export const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -86,6 +88,9 @@ const BUILTINS: BuiltinSpec[] = [
   { gv: 'resource.k8s.io/v1', kind: 'DeviceClass', plural: 'deviceclasses', model: 'V1DeviceClass', namespaced: false, generation: true },
 ];
 
+/** Kinds whose storage returns the deleted object from DELETE, as kube-apiserver's do. */
+const RETURNS_DELETED = new Set(['Pod', 'Service', 'ServiceAccount', 'StorageClass', 'PersistentVolume']);
+
 function builtin(b: BuiltinSpec): ResourceType {
   const [group, version] = b.gv.includes('/') ? (b.gv.split('/') as [string, string]) : ['', b.gv];
   let cached: JSONSchemaProps | undefined;
@@ -108,6 +113,7 @@ function builtin(b: BuiltinSpec): ResourceType {
     columns: [],
     generation: b.generation ?? false,
     subresources: b.sub ?? [],
+    returnsDeletedObject: RETURNS_DELETED.has(b.kind),
   };
 }
 

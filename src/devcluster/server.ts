@@ -249,9 +249,19 @@ export class ControlPlane {
       const existing = this.objects.get(t, ns, r.name);
       const probe: AdmissionRequest = { t, operation: 'DELETE', namespace: ns, name: r.name, oldObject: existing, dryRun: del.dryRun ?? false };
       const warnings = await this.webhooks.validate(probe);
-      const { object } = this.deleter.delete(t, ns, r.name, del);
+      const { object, gone } = this.deleter.delete(t, ns, r.name, del);
       if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', '));
       this.deleter.reconcile();
+      if (gone && !t.returnsDeletedObject) {
+        // Most kinds answer an immediate deletion with a Success Status, not the object.
+        return this.send(res, 200, {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Success',
+          details: { name: r.name, ...(t.group ? { group: t.group } : {}), kind: t.plural, uid: existing.metadata.uid },
+        });
+      }
       return this.respondObject(req, res, t, object, 200);
     }
     throw methodNotAllowed(`${method} is not supported`);
