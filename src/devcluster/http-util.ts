@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, badRequest } from './errors.js';
+import { ProtobufError, decodeKubernetesProtobuf } from './protobuf/index.js';
 import type { ResourceType } from './registry.js';
 import type { Obj } from './store.js';
 
@@ -13,7 +14,7 @@ export interface RequestContext {
 
 const MAX_BODY = 16 * 1024 * 1024;
 
-export function readBody(req: IncomingMessage): Promise<string> {
+export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];
@@ -22,15 +23,30 @@ export function readBody(req: IncomingMessage): Promise<string> {
       if (size > MAX_BODY) reject(new ApiError(413, 'RequestEntityTooLarge', 'the request body is too large'));
       else chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
 
-export function parseBody(text: string, contentType: string): unknown {
-  if (/protobuf|cbor/.test(contentType)) {
-    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+/**
+ * Decodes a request body: JSON, YAML, or (for built-in kinds, as kubectl's generator commands send
+ * them) Kubernetes protobuf.
+ */
+export function parseBody(body: Buffer | string, contentType: string): unknown {
+  if (/application\/vnd\.kubernetes\.protobuf/.test(contentType)) {
+    try {
+      return decodeKubernetesProtobuf(typeof body === 'string' ? Buffer.from(body, 'binary') : body);
+    } catch (e) {
+      if (e instanceof ProtobufError && e.unsupported) {
+        throw new ApiError(415, 'UnsupportedMediaType', `${e.message}`);
+      }
+      throw badRequest(`the request body could not be decoded: ${(e as Error).message}`);
+    }
   }
+  if (/cbor/.test(contentType)) {
+    throw new ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf');
+  }
+  const text = typeof body === 'string' ? body : body.toString('utf8');
   if (text.trim() === '') return undefined;
   try {
     if (/yaml/.test(contentType)) return parseYaml(text, { version: '1.1' });

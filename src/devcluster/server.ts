@@ -226,7 +226,7 @@ export class ControlPlane {
     }
     if (method === 'PATCH') {
       if (!r.name) throw methodNotAllowed('PATCH needs an object name');
-      const text = await readBody(req);
+      const text = (await readBody(req)).toString('utf8');
       const name = r.name;
       const old = this.store.get(resourceKey(t), ns, name);
       const result = await this.admitted(t, ns, name, sub, old ? 'UPDATE' : 'CREATE', opts, old, (o) =>

@@ -108,6 +108,19 @@ describe('objects', () => {
     assert.notEqual((await c.kubectl(['get', 'nimservice', 'dry'])).status, 0);
   });
 
+  test('generator commands (sent as protobuf): create namespace, secret, configmap, serviceaccount', async () => {
+    assert.match(ok(await c.kubectl(['create', 'namespace', 'nim-service'])), /namespace\/nim-service created/);
+    assert.match(ok(await c.kubectl(['create', 'secret', 'generic', 'ngc-api-secret', '-n', 'nim-service', '--from-literal=NGC_API_KEY=abc'])), /secret\/ngc-api-secret created/);
+    assert.match(ok(await c.kubectl(['create', 'secret', 'docker-registry', 'ngc-secret', '-n', 'nim-service', '--docker-server=nvcr.io', '--docker-username=$oauthtoken', '--docker-password=abc'])), /secret\/ngc-secret created/);
+    assert.match(ok(await c.kubectl(['create', 'configmap', 'settings', '-n', 'nim-service', '--from-literal=a=1'])), /configmap\/settings created/);
+    assert.match(ok(await c.kubectl(['create', 'serviceaccount', 'runner', '-n', 'nim-service'])), /serviceaccount\/runner created/);
+    const secret = JSON.parse(ok(await c.kubectl(['get', 'secret', 'ngc-api-secret', '-n', 'nim-service', '-o', 'json'])));
+    assert.equal(Buffer.from(secret.data.NGC_API_KEY, 'base64').toString(), 'abc');
+    assert.equal(secret.type, 'Opaque');
+    const pull = JSON.parse(ok(await c.kubectl(['get', 'secret', 'ngc-secret', '-n', 'nim-service', '-o', 'json'])));
+    assert.equal(pull.type, 'kubernetes.io/dockerconfigjson');
+  });
+
   test('describe shows the object', async () => {
     assert.match(ok(await c.kubectl(['describe', 'nimservice', 'llama'])), /Name:\s+llama[\s\S]*Kind:\s+NIMService/);
   });
