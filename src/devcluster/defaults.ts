@@ -87,6 +87,12 @@ export function applyBuiltinDefaults(kind: string, obj: Obj): void {
       break;
     case 'Namespace':
       obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name };
+      // A namespace is born Active and holds the `kubernetes` finalizer (spec.finalizers) that the
+      // namespace controller removes once it has emptied the namespace.
+      obj.spec = { ...(obj.spec ?? {}) };
+      obj.spec.finalizers = [...new Set([...(Array.isArray(obj.spec.finalizers) ? obj.spec.finalizers : []), 'kubernetes'])];
+      setDefault(obj, 'status', {});
+      setDefault(obj.status, 'phase', 'Active');
       break;
     case 'Secret':
       setDefault(obj, 'type', 'Opaque');

@@ -3,6 +3,7 @@
  * preconditions, and the garbage collector's three propagation policies over owner references
  * (Background, Foreground with blockOwnerDeletion, Orphan), plus namespace deletion.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { badRequest, conflict, STALE } from './errors.js';
 import { nowRFC3339, resourceKey, type Objects } from './objects.js';
 import type { ResourceType } from './registry.js';
@@ -19,6 +20,10 @@ export interface DeleteOptions {
 
 const FOREGROUND = 'foregroundDeletion';
 const ORPHAN = 'orphan';
+/** What kube-apiserver puts on a CRD being deleted until its custom resources are gone. */
+const CRD_CLEANUP = 'customresourcecleanup.apiextensions.k8s.io';
+
+const isCRD = (t: ResourceType) => t.group === 'apiextensions.k8s.io' && t.kind === 'CustomResourceDefinition';
 
 export class Deleter {
   constructor(private readonly objects: Objects) {}
@@ -27,7 +32,10 @@ export class Deleter {
     return this.objects.store;
   }
 
-  /** DELETE: returns the object (with deletionTimestamp if finalizers hold it, or its last state). */
+  /**
+   * DELETE: returns the object marked for deletion (deletionTimestamp, finalizers) when finalizers
+   * hold it, else its last state with `gone` (deleted outright by this request).
+   */
   delete(t: ResourceType, namespace: string | undefined, name: string, opts: DeleteOptions = {}): { object: Obj; gone: boolean } {
     const existing = this.objects.get(t, namespace, name);
     const pre = opts.preconditions ?? {};
@@ -39,11 +47,17 @@ export class Deleter {
     }
     let policy: Propagation = opts.propagationPolicy ?? (opts.orphanDependents ? 'Orphan' : 'Background');
     if (!['Background', 'Foreground', 'Orphan'].includes(policy)) throw badRequest(`propagationPolicy: Unsupported value: "${policy}"`);
-    if (t.kind === 'Namespace') policy = 'Background';
+    if (t.kind === 'Namespace') {
+      policy = 'Background';
+      if (existing.metadata.deletionTimestamp) {
+        throw conflict(t.plural, t.group, name, 'The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.');
+      }
+    }
     const finalizers: string[] = [...(existing.metadata.finalizers ?? [])];
     if (policy === 'Foreground' && this.dependents(existing).length && !finalizers.includes(FOREGROUND)) finalizers.push(FOREGROUND);
     if (policy === 'Orphan' && !finalizers.includes(ORPHAN)) finalizers.push(ORPHAN);
-    if (finalizers.includes(FOREGROUND) || finalizers.includes(ORPHAN)) this.waiting.add(resourceKey(t));
+    if (isCRD(t) && !finalizers.includes(CRD_CLEANUP)) finalizers.push(CRD_CLEANUP);
+    if (finalizers.includes(FOREGROUND) || finalizers.includes(ORPHAN) || finalizers.includes(CRD_CLEANUP)) this.waiting.add(resourceKey(t));
     if (opts.dryRun) return { object: existing, gone: finalizers.length === 0 };
     if (finalizers.length === 0 && t.kind !== 'Namespace') {
       const last = this.store.remove(resourceKey(t), existing.metadata.namespace, name)!;
@@ -58,10 +72,12 @@ export class Deleter {
       if (next.metadata.generation !== undefined) next.metadata.generation += 1;
     }
     if (t.kind === 'Namespace') next.status = { ...(next.status ?? {}), phase: 'Terminating' };
-    const stored = this.store.put(resourceKey(t), next);
+    // Deleting again an object already marked, with nothing new to mark, writes nothing.
+    const stored = isDeepStrictEqual(next, existing) ? existing : this.store.put(resourceKey(t), next);
     this.progress(t, stored);
-    const still = this.store.get(resourceKey(t), stored.metadata.namespace, name);
-    return { object: still ?? stored, gone: !still };
+    // The request marked the object for deletion; whatever the garbage collector or the namespace
+    // controller did next (here at once) is theirs: kube-apiserver answers with the marked object.
+    return { object: stored, gone: false };
   }
 
   /** Objects whose owner references name `owner` by uid. */
@@ -76,10 +92,16 @@ export class Deleter {
   collect(deletedUid: string): void {
     for (const { t, o } of this.dependents({ metadata: { uid: deletedUid } })) {
       const refs: Obj[] = o.metadata.ownerReferences ?? [];
-      if (refs.every((r) => r.uid === deletedUid || !this.store.hasUid(r.uid))) {
-        if (this.store.get(resourceKey(t), o.metadata.namespace, o.metadata.name)) {
-          this.delete(t, o.metadata.namespace, o.metadata.name, { propagationPolicy: 'Background' });
-        }
+      if (!this.store.get(resourceKey(t), o.metadata.namespace, o.metadata.name)) continue;
+      const live = refs.filter((r) => r.uid !== deletedUid && this.store.hasUid(r.uid));
+      if (live.length === 0) {
+        this.delete(t, o.metadata.namespace, o.metadata.name, { propagationPolicy: 'Background' });
+      } else {
+        // A dependent that still has an owner stays; like the garbage collector, drop its
+        // references to owners that are gone.
+        const next = structuredClone(o);
+        next.metadata.ownerReferences = live;
+        this.store.put(resourceKey(t), next);
       }
     }
   }
@@ -92,6 +114,17 @@ export class Deleter {
       if (finalizers.length === 0 && this.namespaceIsEmpty(obj.metadata.name)) {
         this.store.remove(resourceKey(t), undefined, obj.metadata.name);
       }
+      return;
+    }
+    if (finalizers.includes(CRD_CLEANUP)) {
+      // The CRD's custom resources are deleted (each waits for its own finalizers), then the CRD.
+      const types = this.objects.registry.all().filter((x) => x.crd === obj.metadata.name);
+      for (const ct of types) {
+        for (const o of this.store.list(resourceKey(ct))) {
+          if (!o.metadata.deletionTimestamp) this.delete(ct, o.metadata.namespace, o.metadata.name, { propagationPolicy: 'Background' });
+        }
+      }
+      if (types.every((ct) => this.store.list(resourceKey(ct)).length === 0)) this.dropFinalizer(t, obj, CRD_CLEANUP);
       return;
     }
     if (finalizers.includes(ORPHAN)) {
@@ -121,10 +154,10 @@ export class Deleter {
     const next = structuredClone(current);
     next.metadata.finalizers = (current.metadata.finalizers as string[]).filter((f) => f !== finalizer);
     if (next.metadata.finalizers.length === 0) {
-      delete next.metadata.finalizers;
-      this.store.put(resourceKey(t), next);
-      this.store.remove(resourceKey(t), next.metadata.namespace, next.metadata.name);
-      this.collect(next.metadata.uid);
+      // Removing the last finalizer deletes the object outright: kube-apiserver stores no
+      // finalizer-less state first, so watchers see one DELETED event, not MODIFIED then DELETED.
+      this.store.remove(resourceKey(t), current.metadata.namespace, current.metadata.name);
+      this.collect(current.metadata.uid);
     } else this.store.put(resourceKey(t), next);
   }
 
@@ -152,7 +185,7 @@ export class Deleter {
       for (const o of this.store.list(resourceKey(t))) {
         if (!o.metadata.deletionTimestamp) continue;
         const f: string[] = o.metadata.finalizers ?? [];
-        if (t.kind === 'Namespace' || f.includes(FOREGROUND) || f.includes(ORPHAN)) this.progress(t, o);
+        if (t.kind === 'Namespace' || f.includes(FOREGROUND) || f.includes(ORPHAN) || f.includes(CRD_CLEANUP)) this.progress(t, o);
       }
     }
   }

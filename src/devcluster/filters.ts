@@ -38,8 +38,12 @@ export function makeMatcher(
   fieldSelector: string | null,
 ): Matcher {
   const labels = parseLabelSelector(labelSelector);
-  const supported = new Set(['metadata.name', 'metadata.namespace', ...(FIELD_LABELS[t.kind] ?? [])]);
-  const fields = parseFieldSelector(fieldSelector, (f) => supported.has(f) || t.crd !== undefined && f.startsWith('metadata.'));
+  // Custom resources select on metadata.name and, when namespaced, metadata.namespace: nothing
+  // else (kube-apiserver answers "field label not supported" for, say, metadata.uid).
+  const supported = t.crd
+    ? new Set(['metadata.name', ...(t.namespaced ? ['metadata.namespace'] : [])])
+    : new Set(['metadata.name', 'metadata.namespace', ...(FIELD_LABELS[t.kind] ?? [])]);
+  const fields = parseFieldSelector(fieldSelector, (f) => supported.has(f));
   return (o) =>
     (namespace === undefined || o.metadata?.namespace === namespace) &&
     labels(o.metadata?.labels ?? {}) &&

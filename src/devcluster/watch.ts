@@ -57,7 +57,9 @@ export function serveWatch(
       if (before) write(res, 'DELETED', e.object);
     } else if (now && before) write(res, 'MODIFIED', e.object);
     else if (now) write(res, 'ADDED', e.object);
-    else if (before) write(res, 'DELETED', e.object);
+    // An object leaving the selection is DELETED as the watcher last saw it (still matching), at
+    // the resourceVersion of the change, as kube-apiserver's watch cache and etcd watcher send it.
+    else if (before) write(res, 'DELETED', { ...e.previous, metadata: { ...e.previous!.metadata, resourceVersion: String(e.rv) } });
   };
 
   const rv = opts.resourceVersion;
