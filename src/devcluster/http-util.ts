@@ -63,6 +63,21 @@ export function managerOf(ctx: RequestContext): string {
   return ctx.userAgent.split('/')[0] || 'unknown';
 }
 
+/** The label selector of a scalable object as the string form HPAs read (`app=web,tier in (a,b)`). */
+function selectorString(o: Obj): string | undefined {
+  if (typeof o.status?.selector === 'string') return o.status.selector;
+  const sel = o.spec?.selector;
+  if (!sel || typeof sel !== 'object') return undefined;
+  const terms: string[] = Object.entries(sel.matchLabels ?? {}).map(([k, v]) => `${k}=${String(v)}`);
+  for (const e of sel.matchExpressions ?? []) {
+    const op = String(e.operator);
+    if (op === 'Exists') terms.push(e.key);
+    else if (op === 'DoesNotExist') terms.push(`!${e.key}`);
+    else terms.push(`${e.key} ${op.toLowerCase()} (${[...(e.values ?? [])].sort().join(',')})`);
+  }
+  return terms.sort().join(',') || undefined;
+}
+
 export function scaleOf(_t: ResourceType, o: Obj): Obj {
   return {
     kind: 'Scale',
@@ -75,7 +90,7 @@ export function scaleOf(_t: ResourceType, o: Obj): Obj {
       creationTimestamp: o.metadata.creationTimestamp,
     },
     spec: { replicas: o.spec?.replicas ?? 0 },
-    status: { replicas: o.status?.replicas ?? 0, ...(o.status?.selector ? { selector: o.status.selector } : {}) },
+    status: { replicas: o.status?.replicas ?? 0, ...(selectorString(o) ? { selector: selectorString(o) } : {}) },
   };
 }
 
@@ -84,17 +99,26 @@ export function isTrue(v: string | null): boolean {
 }
 
 /** limit/continue pagination over objects in key order; the token records where the page ended. */
-export function paginate(items: Obj[], limitParam: string | null, token: string | null, rv: number): { items: Obj[]; continue?: string; remaining?: number } {
+/** Reads a continue token: where the previous page ended, and the resourceVersion of the list. */
+export function decodeContinue(token: string): { k: string; rv: number } {
+  try {
+    const d = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { k: unknown; rv: unknown };
+    if (typeof d.k === 'string' && Number.isInteger(d.rv)) return { k: d.k, rv: d.rv as number };
+  } catch {
+    // reported below
+  }
+  throw badRequest('continue key is not valid');
+}
+
+/**
+ * limit/continue pagination over objects in key order (all pages are of the same snapshot: the
+ * caller lists at the token's resourceVersion).
+ */
+export function paginate(items: Obj[], limitParam: string | null, token: { k: string } | undefined, rv: number): { items: Obj[]; continue?: string; remaining?: number } {
   let start = 0;
   if (token) {
-    let decoded: { k: string };
-    try {
-      decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    } catch {
-      throw badRequest('continue key is not valid');
-    }
     const keyOf = (o: Obj) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-    start = items.findIndex((o) => keyOf(o) > decoded.k);
+    start = items.findIndex((o) => keyOf(o) > token.k);
     if (start < 0) start = items.length;
   }
   const limit = Number(limitParam ?? '0');

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { fieldError, OMIT_VALUE, type FieldError } from '../api/validation/index.js';
 import { admit, type FieldValidation } from './admission.js';
-import { alreadyExists, badRequest, conflict, internal, invalid, notFound, STALE, ApiError } from './errors.js';
+import { alreadyExists, badRequest, conflict, forbidden, internal, invalid, notFound, STALE, ApiError } from './errors.js';
 import { apiVersionOf, type Registry, type ResourceType } from './registry.js';
 import type { Obj, Store } from './store.js';
 
@@ -57,6 +57,9 @@ function specPart(o: Obj): Obj {
 }
 
 export class Objects {
+  /** Called after an update removed an object (its last finalizer went): garbage collection. */
+  onDeleted?: (o: Obj) => void;
+
   constructor(
     readonly store: Store,
     readonly registry: Registry,
@@ -69,10 +72,25 @@ export class Objects {
     return o;
   }
 
-  private checkNamespace(t: ResourceType, namespace: string | undefined): void {
+  /** The namespace must exist and not be terminating; a CRD being deleted takes no new objects. */
+  private checkCreatable(t: ResourceType, namespace: string | undefined, name: string): void {
+    if (t.crd) {
+      const crd = this.store.get('apiextensions.k8s.io/customresourcedefinitions', undefined, t.crd);
+      if (crd?.metadata.deletionTimestamp) {
+        throw new ApiError(405, 'MethodNotAllowed', 'create not allowed while custom resource definition is terminating');
+      }
+    }
     if (!t.namespaced || !namespace) return;
-    const nsType = this.registry.get('', 'v1', 'namespaces')!;
-    if (!this.store.get(resourceKey(nsType), undefined, namespace)) throw notFound('namespaces', '', namespace);
+    const ns = this.store.get('/namespaces', undefined, namespace);
+    if (!ns) throw notFound('namespaces', '', namespace);
+    if (ns.metadata.deletionTimestamp) {
+      throw forbidden(
+        `${t.plural}${t.group ? `.${t.group}` : ''} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+        name,
+        t.group,
+        t.plural,
+      );
+    }
   }
 
   private admitOrThrow(t: ResourceType, obj: Obj, old: Obj | undefined, opts: WriteOptions): { object: Obj; warnings: string[] } {
@@ -114,7 +132,7 @@ export class Objects {
     } else delete meta.namespace;
     if (meta.resourceVersion) throw internal('resourceVersion should not be set on objects to be created');
     if (!meta.name && meta.generateName) meta.name = `${String(meta.generateName)}${randomSuffix()}`;
-    this.checkNamespace(t, meta.namespace);
+    this.checkCreatable(t, meta.namespace, String(meta.name ?? ''));
     if (t.status) delete obj.status;
     for (const k of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'selfLink']) delete meta[k];
     if (!opts.applied) delete meta.managedFields;
@@ -161,7 +179,15 @@ export class Objects {
     obj.kind = t.kind;
     if (opts.subresource === 'status') {
       const managed = obj.metadata?.managedFields;
-      obj = { ...structuredClone(existing), status: obj.status };
+      if (t.crd) {
+        // A custom resource's status write changes status only.
+        obj = { ...structuredClone(existing), status: obj.status };
+      } else {
+        // Built-in status strategies reset spec and labels, and keep the rest of the write.
+        obj = { ...obj, spec: structuredClone(existing.spec), metadata: { ...(obj.metadata ?? {}), labels: structuredClone(existing.metadata.labels) } };
+        if (obj.spec === undefined) delete obj.spec;
+        if (obj.metadata.labels === undefined) delete obj.metadata.labels;
+      }
       if (opts.applied && managed) obj.metadata.managedFields = managed;
     } else if (t.status) {
       if (existing.status === undefined) delete obj.status;
@@ -179,20 +205,22 @@ export class Objects {
       const before = new Set<string>(existing.metadata.finalizers ?? []);
       const added = ((meta.finalizers ?? []) as string[]).filter((f) => !before.has(f));
       if (added.length) {
-        errors.push(fieldError('FieldValueForbidden', 'metadata.finalizers', OMIT_VALUE, `no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`));
+        errors.push(fieldError('FieldValueForbidden', 'metadata.finalizers', OMIT_VALUE, `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`));
       }
     }
     if (errors.length) throw invalid(t.kind, t.group, existing.metadata.name, errors);
     const { object, warnings } = this.admitOrThrow(t, obj, existing, opts);
-    if ((t.generation || t.crd) && !isDeepStrictEqual(specPart(object), specPart(existing))) {
+    const annotationsMoved = t.kind === 'Deployment' && !t.crd && !isDeepStrictEqual(object.metadata.annotations, existing.metadata.annotations);
+    if ((t.generation || t.crd) && (annotationsMoved || !isDeepStrictEqual(specPart(object), specPart(existing)))) {
       object.metadata.generation = (existing.metadata.generation ?? 0) + 1;
     }
     let final = this.hooks.beforeStore ? this.hooks.beforeStore(t, existing, object, opts) : object;
     if (isDeepStrictEqual(final, existing)) return { object: existing, warnings, changed: false };
     if (final.metadata.deletionTimestamp && (final.metadata.finalizers ?? []).length === 0) {
+      // The last finalizer is gone: the update deletes the object (watchers see one DELETED).
       if (opts.dryRun) return { object: final, warnings, changed: false };
-      this.store.put(resourceKey(t), final);
       final = this.store.remove(resourceKey(t), final.metadata.namespace, final.metadata.name) ?? final;
+      this.onDeleted?.(final);
       return { object: final, warnings, changed: true };
     }
     if (opts.dryRun) return { object: final, warnings, changed: false };

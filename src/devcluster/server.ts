@@ -3,7 +3,7 @@
  * kubectl and @kubernetes/client-node accept.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isTrue, managerOf, paginate, parseBody, readBody, scaleOf, type RequestContext } from './http-util.js';
+import { decodeContinue, isTrue, managerOf, paginate, parseBody, readBody, scaleOf, type RequestContext } from './http-util.js';
 import type { AddressInfo } from 'node:net';
 import { installCRD, uninstallCRD } from './crds.js';
 import { Deleter, type DeleteOptions, type Propagation } from './deletion.js';
@@ -46,6 +46,7 @@ export class ControlPlane {
     this.store = new Store(opts.historySize ?? 10_000);
     this.objects = new Objects(this.store, this.registry);
     this.deleter = new Deleter(this.objects);
+    this.objects.onDeleted = (o) => this.deleter.collect(o.metadata.uid);
     this.openapi = new OpenAPI(this.registry);
     this.webhooks = new Webhooks(this.store);
     this.hub = { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, open: new Set() };
@@ -340,9 +341,14 @@ export class ControlPlane {
         initial: () => this.store.list(key, ns),
       });
     }
-    const all = this.store.list(key, ns).filter(matches);
-    const page = paginate(all, q.get('limit'), q.get('continue'), this.store.currentRV());
-    const meta: Record<string, unknown> = { resourceVersion: String(this.store.currentRV()) };
+    const token = q.get('continue') ? decodeContinue(q.get('continue')!) : undefined;
+    const rv = token?.rv ?? this.store.currentRV();
+    const snapshot = token ? this.store.listAt(key, rv, ns) : this.store.list(key, ns);
+    if (snapshot === 'gone') {
+      throw new ApiError(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+    }
+    const page = paginate(snapshot.filter(matches), q.get('limit'), token, rv);
+    const meta: Record<string, unknown> = { resourceVersion: String(rv) };
     if (page.continue) {
       meta.continue = page.continue;
       meta.remainingItemCount = page.remaining;

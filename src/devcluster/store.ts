@@ -166,6 +166,26 @@ export class Store {
     return this.history.filter((e) => e.rv > rv && e.resource === resource);
   }
 
+  /**
+   * The objects of a resource as they were at resourceVersion `rv` (rolled back through the
+   * history), or 'gone' when the history no longer reaches back that far.
+   */
+  listAt(resource: string, rv: number, namespace?: string): Obj[] | 'gone' {
+    if (rv >= this.rv) return this.list(resource, namespace);
+    const later = this.since(resource, rv);
+    if (later === 'gone') return 'gone';
+    const state = new Map(this.list(resource).map((o) => [objectKey(o.metadata.namespace, o.metadata.name), o]));
+    for (const e of [...later].reverse()) {
+      const key = objectKey(e.object.metadata.namespace, e.object.metadata.name);
+      if (e.type === 'ADDED') state.delete(key);
+      else if (e.previous) state.set(key, e.previous);
+    }
+    return [...state.entries()]
+      .filter(([, o]) => namespace === undefined || o.metadata?.namespace === namespace)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, o]) => o);
+  }
+
   subscribe(s: Subscriber): () => void {
     this.subscribers.add(s);
     return () => this.subscribers.delete(s);

@@ -70,7 +70,7 @@ test('a multi-document file: each problem with file, line, document, object and 
   assert.deepEqual(lines, [
     'mixed.yaml:1: document 1: NIMCache ai/llama: valid',
     'mixed.yaml:17: document 2: NIMService ai/llama: spec.image.tag: Required value',
-    'mixed.yaml:17: document 2: NIMService ai/llama: spec: Invalid value: "object": spec.replicas cannot be set when spec.scale.enabled is true',
+    'mixed.yaml:17: document 2: NIMService ai/llama: Invalid value: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
     'mixed.yaml:17: document 2: NIMService ai/llama: spec.expose.service.prot: Unknown field: field not declared in the NIMService schema',
     'mixed.yaml:34: document 3: Deployment web: skipped (apps/v1 Deployment is not a kind of apps.nvidia.com)',
     '1 valid, 1 invalid, 1 skipped',

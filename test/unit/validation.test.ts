@@ -140,7 +140,11 @@ describe('schema errors are reported as kube-apiserver reports them', () => {
 
 describe('metadata', () => {
   test('name is required and must be a DNS subdomain', () => {
-    assert.deepEqual(errorsOf(svc({}, {})), ['metadata.name: Required value: name or generateName is required']);
+    // A required value that is missing also stops the CEL rules, as in kube-apiserver.
+    assert.deepEqual(errorsOf(svc({}, {})), [
+      'metadata.name: Required value: name or generateName is required',
+      '<root>: Invalid value: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+    ]);
     const errs = errorsOf(svc({}, { name: 'Llama_3' }));
     assert.equal(errs.length, 1);
     assert.match(errs[0]!, /^metadata\.name: Invalid value: "Llama_3": a lowercase RFC 1123 subdomain/);

@@ -30,7 +30,8 @@ export interface AdmitResult {
   unknownFields: string[];
 }
 
-const BLOCKING = new Set(['FieldValueTypeInvalid', 'FieldValueNotSupported']);
+/** Errors after which kube-apiserver does not evaluate CEL rules (the object lacks the shape they assume). */
+const BLOCKING = new Set(['FieldValueTypeInvalid', 'FieldValueNotSupported', 'FieldValueRequired', 'FieldValueTooLong', 'FieldValueTooMany']);
 
 export class StructuralValidator {
   constructor(readonly schema: JSONSchemaProps) {}
