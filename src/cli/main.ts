@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { crdsCommand } from './crds.js';
 import { devCommand, type DevOptions } from './dev.js';
+import { runCommand, type RunOptions } from './run.js';
 import { validateCommand } from './validate.js';
 import { VERSION } from './version.js';
 
@@ -58,6 +59,27 @@ export async function run(argv: string[]): Promise<number> {
     )
     .action(async (opts: DevOptions) => {
       code = await devCommand(opts);
+    });
+
+  const env = process.env;
+  program
+    .command('run')
+    .description('Run the operator against a Kubernetes cluster (in-cluster config, or --kubeconfig / $KUBECONFIG).')
+    .option('--kubeconfig <path>', 'kubeconfig file; in-cluster config when unset', env.KUBECONFIG)
+    .addOption(
+      new Option('--namespace <ns>', 'namespace to watch; repeatable; all namespaces by default').argParser((v: string, prev: string[] | undefined) => [
+        ...(prev ?? []),
+        v,
+      ]),
+    )
+    .option('--leader-elect', 'elect a leader among replicas with a Lease (only the leader reconciles)', env.LEADER_ELECT === 'true')
+    .option('--leader-election-namespace <ns>', 'namespace of the Lease (default: the pod\'s namespace)', env.POD_NAMESPACE)
+    .option('--metrics-bind-address <addr>', 'address of /metrics ("0" disables)', env.METRICS_BIND_ADDRESS ?? ':8080')
+    .option('--health-probe-bind-address <addr>', 'address of /healthz and /readyz ("0" disables)', env.HEALTH_PROBE_BIND_ADDRESS ?? ':8081')
+    .option('--max-concurrent-reconciles <n>', 'reconciles in parallel per controller', env.MAX_CONCURRENT_RECONCILES ?? '1')
+    .option('--log-level <level>', 'debug, info, warn or error', env.LOG_LEVEL ?? 'info')
+    .action(async (opts: RunOptions) => {
+      code = await runCommand(opts);
     });
 
   try {

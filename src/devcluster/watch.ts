@@ -17,6 +17,8 @@ export interface WatchOptions {
   sendInitialEvents?: boolean;
   /** Objects to send as ADDED first (a watch from resourceVersion 0 or unset). */
   initial: () => Obj[];
+  /** Injected faults (faults.ts): end the stream early, or answer a resume with 410 Gone. */
+  faults?: { closeAfterEvents?: number; closeAfterMs?: number; closeMode?: 'close' | 'reset'; gone?: boolean };
 }
 
 export interface WatchHub {
@@ -26,6 +28,8 @@ export interface WatchHub {
 }
 
 function write(res: ServerResponse, type: string, object: unknown): void {
+  // A stream that was ended (timeout, fault injection, shutdown) takes no more events.
+  if (res.writableEnded || res.destroyed) return;
   res.write(`${JSON.stringify({ type, object })}\n`);
 }
 
@@ -42,6 +46,13 @@ export function serveWatch(
   res.flushHeaders?.();
   hub.open.add(res);
   let lastRV = store.currentRV();
+  const faults = opts.faults ?? {};
+  const cut = () => (faults.closeMode === 'reset' ? res.destroy() : res.end());
+  let objectEvents = 0;
+  const counted = (type: string, object: unknown) => {
+    write(res, type, object);
+    if (faults.closeAfterEvents !== undefined && ++objectEvents >= faults.closeAfterEvents) cut();
+  };
   const bookmark = (extra?: Record<string, string>) =>
     write(res, 'BOOKMARK', {
       kind: t.kind,
@@ -54,17 +65,18 @@ export function serveWatch(
     const now = e.type !== 'DELETED' && matches(e.object);
     const before = e.previous !== undefined && matches(e.previous);
     if (e.type === 'DELETED') {
-      if (before) write(res, 'DELETED', e.object);
-    } else if (now && before) write(res, 'MODIFIED', e.object);
-    else if (now) write(res, 'ADDED', e.object);
+      if (before) counted('DELETED', e.object);
+    } else if (now && before) counted('MODIFIED', e.object);
+    else if (now) counted('ADDED', e.object);
     // An object leaving the selection is DELETED as the watcher last saw it (still matching), at
     // the resourceVersion of the change, as kube-apiserver's watch cache and etcd watcher send it.
-    else if (before) write(res, 'DELETED', { ...e.previous, metadata: { ...e.previous!.metadata, resourceVersion: String(e.rv) } });
+    else if (before) counted('DELETED', { ...e.previous, metadata: { ...e.previous!.metadata, resourceVersion: String(e.rv) } });
   };
 
   const rv = opts.resourceVersion;
+  if (faults.closeAfterEvents === 0) cut();
   if (!rv || rv === '0' || opts.sendInitialEvents) {
-    for (const o of opts.initial()) if (matches(o)) write(res, 'ADDED', o);
+    for (const o of opts.initial()) if (matches(o)) counted('ADDED', o);
     if (opts.sendInitialEvents && opts.allowBookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
   } else {
     const from = Number(rv);
@@ -75,7 +87,7 @@ export function serveWatch(
       hub.open.delete(res);
       return;
     }
-    const events = store.since(resource, from);
+    const events = faults.gone ? 'gone' : store.since(resource, from);
     if (events === 'gone') {
       const err = new ApiError(410, 'Expired', `too old resource version: ${rv} (${store.currentRV()})`);
       write(res, 'ERROR', err.toStatus());
@@ -94,6 +106,7 @@ export function serveWatch(
   if (opts.allowBookmarks && hub.bookmarkIntervalMs > 0) {
     timers.push(setInterval(() => bookmark(), hub.bookmarkIntervalMs));
   }
+  if (faults.closeAfterMs !== undefined) timers.push(setTimeout(cut, faults.closeAfterMs));
   if (opts.timeoutSeconds && opts.timeoutSeconds > 0) {
     timers.push(setTimeout(() => res.end(), opts.timeoutSeconds * 1000));
   }
@@ -102,4 +115,15 @@ export function serveWatch(
     for (const tm of timers) clearTimeout(tm);
     hub.open.delete(res);
   });
+}
+
+/** Ends every open watch at once, as a kube-apiserver restart does (fault injection); returns how many. */
+export function dropWatches(hub: WatchHub, mode: 'close' | 'reset'): number {
+  const open = [...hub.open];
+  for (const res of open) {
+    hub.open.delete(res);
+    if (mode === 'reset') res.destroy();
+    else res.end();
+  }
+  return open.length;
 }

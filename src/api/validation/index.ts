@@ -79,6 +79,8 @@ function withoutMetadata(s: JSONSchemaProps): JSONSchemaProps {
     const { metadata, ...props } = s.properties ?? {};
     void metadata;
     r = { ...s, properties: props };
+    // metadata is checked as ObjectMeta separately; a schema that requires it must not ask again.
+    if (s.required) r.required = s.required.filter((k) => k !== 'metadata');
     noMeta.set(s, r);
   }
   return r;

@@ -1,0 +1,68 @@
+/** Events with de-duplication, and optional APIs noticed when they are installed later. */
+import assert from 'node:assert/strict';
+import { KubeConfig } from '@kubernetes/client-node';
+import { after, before, test } from 'node:test';
+import { Client, type ResourceRef } from '../../src/runtime/client/client.js';
+import { RestClient } from '../../src/runtime/client/rest.js';
+import { EVENT, EventRecorder } from '../../src/runtime/events.js';
+import { OptionalApis } from '../../src/runtime/optional-apis.js';
+import { startCluster, type TestCluster } from '../helpers/devcluster.js';
+
+let c: TestCluster;
+let client: Client;
+before(async () => {
+  c = await startCluster();
+  const kc = new KubeConfig();
+  kc.loadFromFile(c.kubeconfig);
+  client = new Client(new RestClient(kc, { userAgent: 'nim-operator/test' }));
+});
+after(async () => {
+  client?.rest.close();
+  await c?.stop();
+});
+
+test('an event repeated on the same object is counted, not duplicated; kubectl describe shows it', async () => {
+  const svc = await client.create({ group: 'apps.nvidia.com', version: 'v1alpha1', plural: 'nimservices', kind: 'NIMService', namespaced: true }, {
+    apiVersion: 'apps.nvidia.com/v1alpha1',
+    kind: 'NIMService',
+    metadata: { name: 'llm', namespace: 'default' },
+    spec: { image: { repository: 'nvcr.io/nim/meta/llama-3.1-8b-instruct', tag: '1.8.4' } },
+  });
+  const rec = new EventRecorder(client);
+  await rec.record(svc, 'Warning', 'NIMCacheNotReady', 'NIMCache llama-cache is not Ready yet');
+  await rec.record(svc, 'Warning', 'NIMCacheNotReady', 'NIMCache llama-cache is not Ready yet');
+  await rec.record(svc, 'Normal', 'Ready', 'the model answers');
+  const { items } = await client.list(EVENT, { namespace: 'default', fieldSelector: 'involvedObject.name=llm' });
+  const byReason = Object.fromEntries(items.map((e) => [e.reason, e]));
+  assert.equal(items.length, 2);
+  assert.equal(byReason.NIMCacheNotReady.count, 2);
+  assert.equal(byReason.NIMCacheNotReady.involvedObject.uid, svc.metadata.uid);
+  assert.equal(byReason.Ready.type, 'Normal');
+  const r = await c.kubectl(['describe', 'nimservice', 'llm']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Warning\s+NIMCacheNotReady\s+.*NIMCache llama-cache is not Ready yet/);
+});
+
+test('an optional API installed after start is noticed by the next check', async () => {
+  const lws: ResourceRef = { group: 'leaderworkerset.x-k8s.io', version: 'v1', plural: 'leaderworkersets', kind: 'LeaderWorkerSet', namespaced: true };
+  const apis = new OptionalApis(client, [lws]);
+  const installed: string[] = [];
+  apis.onInstalled((r) => installed.push(r.kind));
+  await apis.check();
+  assert.equal(apis.has(lws), false);
+  await client.create({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false }, {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'leaderworkersets.leaderworkerset.x-k8s.io' },
+    spec: {
+      group: 'leaderworkerset.x-k8s.io',
+      scope: 'Namespaced',
+      names: { kind: 'LeaderWorkerSet', plural: 'leaderworkersets', singular: 'leaderworkerset', listKind: 'LeaderWorkerSetList' },
+      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+    },
+  });
+  assert.deepEqual((await apis.check()).map((r) => r.kind), ['LeaderWorkerSet']);
+  assert.equal(apis.has(lws), true);
+  assert.deepEqual(installed, ['LeaderWorkerSet']);
+  assert.deepEqual(await apis.check(), [], 'reported once');
+});
