@@ -1,5 +1,7 @@
 /** `nimop run`: the operator against a real cluster (in-cluster config or a kubeconfig). */
 import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { leaderElection } from '../runtime/leader.js';
 import { Manager } from '../runtime/manager.js';
 import { createLogger } from '../runtime/observability.js';
 import { VERSION } from './version.js';
@@ -36,6 +38,9 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     process.stderr.write(`error: cannot load the cluster configuration: ${(e as Error).message}\n`);
     return 1;
   }
+  if (opts.leaderElect) {
+    manager.useLeaderElection(leaderElection(manager.client, { namespace: opts.leaderElectionNamespace ?? podNamespace(), logger: log }));
+  }
   log.info({ version: VERSION, host: hostname(), namespaces: opts.namespace ?? 'all', leaderElect: opts.leaderElect }, 'starting nim-operator');
   await manager.start();
   log.info({ metrics: manager.addresses.metrics, health: manager.addresses.health }, 'running');
@@ -46,4 +51,13 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   log.info('shutting down');
   await manager.stop();
   return 0;
+}
+
+/** The namespace the operator's pod runs in (for its Lease), else "default". */
+function podNamespace(): string {
+  try {
+    return readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim() || 'default';
+  } catch {
+    return 'default';
+  }
 }

@@ -23,11 +23,19 @@ export interface ManagerOptions {
   metricsBindAddress?: string;
   /** host:port for /healthz and /readyz ("0" disables). */
   healthProbeBindAddress?: string;
-  /** Waits for a lease before starting controllers. */
-  leaderElection?: { start(onLead: () => void, onLost: () => void): Promise<void>; stop(): Promise<void> };
+  /** Waits for a lease before starting controllers (see leader.ts). */
+  leaderElection?: Election;
   logger?: Logger;
   /** How long shutdown waits for reconciles in flight (ms). */
   gracefulShutdownMs?: number;
+}
+
+export interface Election {
+  start(onLead: () => void, onLost: () => void): Promise<void>;
+  /** Stops and releases the lease. */
+  stop(): Promise<void>;
+  /** Stops without releasing it (a crash, for tests). */
+  abandon?(): Promise<void>;
 }
 
 export function loadKubeConfig(path?: string): KubeConfig {
@@ -82,6 +90,20 @@ export class Manager {
       this.informers.set(key, inf);
     }
     return inf;
+  }
+
+  /** Sets the election (it needs this manager's client, so it comes after construction). */
+  useLeaderElection(e: Election): void {
+    this.opts.leaderElection = e;
+  }
+
+  /** Simulates a crash for tests: stops everything without releasing the lease. */
+  async halt(): Promise<void> {
+    await this.opts.leaderElection?.abandon?.();
+    this.opts.leaderElection = undefined;
+    await Promise.all(this.controllers.map((c) => c.stop()));
+    await Promise.all([...this.informers.values()].map((i) => i.stop()));
+    for (const s of this.servers) s.close();
   }
 
   add(controller: Controller): void {

@@ -38,6 +38,8 @@ export interface RequestSpec {
   contentType?: string;
   /** Abort the request after this long without a response (ms). */
   timeoutMs?: number;
+  /** Abort the request when this signal fires. */
+  signal?: AbortSignal;
 }
 
 export interface RestClientOptions {
@@ -113,6 +115,10 @@ export class RestClient {
     const { res, text } = await new Promise<{ res: IncomingMessage; text: string }>((resolve, reject) => {
       const req = send(opts, (r) => readAll(r).then((t) => resolve({ res: r, text: t }), reject));
       req.setTimeout(spec.timeoutMs ?? 60_000, () => req.destroy(new Error(`no response in ${spec.timeoutMs ?? 60_000} ms`)));
+      if (spec.signal) {
+        if (spec.signal.aborted) req.destroy(new Error('aborted'));
+        else spec.signal.addEventListener('abort', () => req.destroy(new Error('aborted')), { once: true });
+      }
       req.on('error', reject);
       req.end(body);
     });
