@@ -4,6 +4,7 @@
  * backoff, `requeueAfterMs` schedules a later pass. Level-triggered: a reconciler is told which
  * object to look at, never what changed.
  */
+import { randomUUID } from 'node:crypto';
 import type { Json } from './client/rest.js';
 import { objectKey, type Informer } from './informer.js';
 
@@ -34,7 +35,7 @@ export interface Queue {
 
 export interface ControllerHooks {
   onReconcile?(controller: string, result: 'success' | 'error' | 'requeue_after', seconds: number): void;
-  onError?(controller: string, req: Request, err: unknown): void;
+  onError?(controller: string, req: Request, err: unknown, reconcileID: string): void;
 }
 
 /** Which updates of the primary kind deserve a reconcile: spec (generation), deletion, finalizers, labels, annotations. */
@@ -63,12 +64,22 @@ export class Controller {
   /** Reconciles started, for tests and metrics. */
   readonly stats = { reconciles: 0, errors: 0, active: 0, maxActive: 0 };
 
+  /** Metrics and logging hooks (the manager sets them). */
+  hooks: ControllerHooks;
+
   constructor(
     readonly name: string,
     private readonly reconciler: Reconciler,
     readonly queue: Queue,
     private readonly opts: { concurrency?: number; hooks?: ControllerHooks } = {},
-  ) {}
+  ) {
+    this.hooks = opts.hooks ?? {};
+  }
+
+  /** Workers run in parallel (different keys only). */
+  setConcurrency(n: number): void {
+    this.opts.concurrency = n;
+  }
 
   /** The primary kind: its own events, filtered to meaningful changes. */
   for(informer: Informer): this {
@@ -123,6 +134,7 @@ export class Controller {
       const key = await this.queue.get();
       if (key === undefined) return;
       const req = parseKey(key);
+      const reconcileID = randomUUID();
       const started = performance.now();
       this.stats.reconciles++;
       this.stats.active++;
@@ -132,12 +144,12 @@ export class Controller {
         this.queue.forget(key);
         if (result.requeueAfterMs !== undefined && result.requeueAfterMs > 0) {
           this.queue.addAfter(key, result.requeueAfterMs);
-          this.opts.hooks?.onReconcile?.(this.name, 'requeue_after', (performance.now() - started) / 1000);
-        } else this.opts.hooks?.onReconcile?.(this.name, 'success', (performance.now() - started) / 1000);
+          this.hooks.onReconcile?.(this.name, 'requeue_after', (performance.now() - started) / 1000);
+        } else this.hooks.onReconcile?.(this.name, 'success', (performance.now() - started) / 1000);
       } catch (e) {
         this.stats.errors++;
-        this.opts.hooks?.onError?.(this.name, req, e);
-        this.opts.hooks?.onReconcile?.(this.name, 'error', (performance.now() - started) / 1000);
+        this.hooks.onError?.(this.name, req, e, reconcileID);
+        this.hooks.onReconcile?.(this.name, 'error', (performance.now() - started) / 1000);
         this.queue.addRateLimited(key);
       } finally {
         this.stats.active--;

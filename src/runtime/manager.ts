@@ -12,6 +12,7 @@ import { RestClient } from './client/rest.js';
 import type { Controller } from './controller.js';
 import { Informer, type InformerOptions } from './informer.js';
 import { RuntimeMetrics, createLogger, type Logger } from './observability.js';
+import { WorkQueue } from './workqueue.js';
 
 export interface ManagerOptions {
   /** Path of a kubeconfig; in-cluster config (then the default kubeconfig) when unset. */
@@ -106,7 +107,33 @@ export class Manager {
     for (const s of this.servers) s.close();
   }
 
+  /** A work queue whose figures feed the manager's workqueue_* metrics. */
+  queue(name: string): WorkQueue {
+    const m = this.metrics;
+    return new WorkQueue({
+      name,
+      metrics: {
+        depth: (n) => m.workqueueDepth.set({ name }, n),
+        add: () => m.workqueueAdds.inc({ name }),
+        retry: () => m.workqueueRetries.inc({ name }),
+        queueLatency: (s) => m.workqueueLatency.observe({ name }, s),
+        workDuration: (s) => m.workDuration.observe({ name }, s),
+      },
+    });
+  }
+
+  /** Adds a controller; its reconciles are counted and timed, and its errors logged. */
   add(controller: Controller): void {
+    const m = this.metrics;
+    controller.hooks = {
+      onReconcile: (name, result, seconds) => {
+        m.reconcileTotal.inc({ controller: name, result });
+        m.reconcileTime.observe({ controller: name }, seconds);
+        if (result === 'error') m.reconcileErrors.inc({ controller: name });
+      },
+      onError: (name, req, err, reconcileID) =>
+        this.log.error({ controller: name, namespace: req.namespace, name: req.name, reconcileID, err: err instanceof Error ? err.message : String(err) }, 'reconcile failed; retrying with backoff'),
+    };
     this.controllers.push(controller);
   }
 

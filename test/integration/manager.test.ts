@@ -43,7 +43,7 @@ function replica(id: string): { m: Manager; controller: Controller } {
         await applier.apply(CONFIGMAP, desired, configmaps.get(svc.metadata.namespace, name));
       },
     },
-    new WorkQueue({ name: `demo-${id}` }),
+    m.queue(`demo-${id}`),
   )
     .for(services)
     .owns(configmaps, 'NIMService', 'apps.nvidia.com/v1alpha1');
@@ -90,8 +90,13 @@ test('only the leader reconciles; a crash hands over within the lease; a clean s
   await b.m.stop();
   await eventually(() => c2.m.isLeader(), 'c to lead', 5000);
   assert.ok(Date.now() - released < 1500, `handed over in ${Date.now() - released} ms`);
+  await c2.m.client.patch(NIMSERVICE, 'default', 'one', { spec: { image: { tag: '2.0.0' } } });
+  await eventually(() => child('one')?.data?.tag === '2.0.0', 'c to reconcile');
   const metrics = await (await fetch(`http://127.0.0.1:${c2.m.addresses.metrics!.port}/metrics`)).text();
   assert.match(metrics, /leader_election_master_status\{name="nim-operator"\} 1/);
+  assert.match(metrics, /controller_runtime_reconcile_total\{controller="demo-c",result="success"\} [1-9]/);
+  assert.match(metrics, /workqueue_adds_total\{name="demo-c"\} [1-9]/);
+  assert.match(metrics, /rest_client_requests_total\{method="PATCH",code="200"\} [1-9]/);
   await c2.m.stop();
 });
 
