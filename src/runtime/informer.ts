@@ -15,6 +15,8 @@ export interface EventHandler {
 
 export interface InformerOptions {
   namespace?: string;
+  /** Several namespaces: everything is watched, objects outside them are ignored. */
+  namespaces?: string[];
   labelSelector?: string;
   fieldSelector?: string;
   /** Server-side watch timeout range in seconds (a random value in it per watch). */
@@ -121,7 +123,13 @@ export class Informer {
     }
   }
 
+  private wanted(obj: Json): boolean {
+    const ns = this.opts.namespaces;
+    return !ns?.length || obj.metadata?.namespace === undefined || ns.includes(obj.metadata.namespace);
+  }
+
   private upsert(obj: Json): void {
+    if (!this.wanted(obj)) return;
     const key = objectKey(obj);
     const old = this.items.get(key);
     this.items.set(key, obj);
@@ -143,6 +151,7 @@ export class Informer {
   private replace(items: Json[]): void {
     const seen = new Set<string>();
     for (const o of items) {
+      if (!this.wanted(o)) continue;
       seen.add(objectKey(o));
       this.upsert(o);
     }

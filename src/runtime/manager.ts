@@ -80,7 +80,11 @@ export class Manager {
   }
 
   /** A shared informer per resource and selector, watching the configured namespaces. */
-  informer(ref: ResourceRef, o: InformerOptions = {}): Informer {
+  informer(ref: ResourceRef, opts: InformerOptions = {}): Informer {
+    const ns = this.opts.namespaces ?? [];
+    const o: InformerOptions = { ...opts };
+    if (ref.namespaced && ns.length === 1 && !o.namespace) o.namespace = ns[0]!;
+    else if (ref.namespaced && ns.length > 1) o.namespaces = ns;
     const key = `${ref.group}/${ref.version}/${ref.plural}?${o.labelSelector ?? ''}&${o.namespace ?? ''}`;
     let inf = this.informers.get(key);
     if (!inf) {

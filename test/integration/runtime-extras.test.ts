@@ -66,3 +66,22 @@ test('an optional API installed after start is noticed by the next check', async
   assert.deepEqual(installed, ['LeaderWorkerSet']);
   assert.deepEqual(await apis.check(), [], 'reported once');
 });
+
+test('an informer limited to several namespaces ignores the others', async () => {
+  const { Informer } = await import('../../src/runtime/informer.js');
+  const cm = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
+  const ns: ResourceRef = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
+  for (const n of ['team-a', 'team-b', 'team-c']) {
+    await client.create(ns, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: n } });
+    await client.create(cm, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: n } });
+  }
+  const inf = new Informer(client, cm, { namespaces: ['team-a', 'team-b'] });
+  inf.start();
+  await inf.waitForSync();
+  await client.create(cm, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'y', namespace: 'team-c' } });
+  await client.create(cm, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'y', namespace: 'team-b' } });
+  const { eventually } = await import('../helpers/devcluster.js');
+  await eventually(() => inf.get('team-b', 'y'), 'the event in a watched namespace');
+  assert.deepEqual(inf.list().map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort(), ['team-a/x', 'team-b/x', 'team-b/y']);
+  await inf.stop();
+});
