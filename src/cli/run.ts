@@ -32,6 +32,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       userAgent: `nim-operator/${VERSION}`,
       metricsBindAddress: opts.metricsBindAddress,
       healthProbeBindAddress: opts.healthProbeBindAddress,
+      maxConcurrentReconciles: concurrency,
       logger: log,
     });
   } catch (e) {

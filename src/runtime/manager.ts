@@ -29,6 +29,8 @@ export interface ManagerOptions {
   logger?: Logger;
   /** How long shutdown waits for reconciles in flight (ms). */
   gracefulShutdownMs?: number;
+  /** Parallel reconciles per controller (--max-concurrent-reconciles). */
+  maxConcurrentReconciles?: number;
 }
 
 export interface Election {
@@ -138,6 +140,7 @@ export class Manager {
       onError: (name, req, err, reconcileID) =>
         this.log.error({ controller: name, namespace: req.namespace, name: req.name, reconcileID, err: err instanceof Error ? err.message : String(err) }, 'reconcile failed; retrying with backoff'),
     };
+    if (this.opts.maxConcurrentReconciles) controller.setConcurrency(this.opts.maxConcurrentReconciles);
     this.controllers.push(controller);
   }
 
