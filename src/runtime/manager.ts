@@ -65,6 +65,7 @@ export class Manager {
   private readonly controllers: Controller[] = [];
   private servers: Server[] = [];
   private leading = false;
+  private started = false;
   private stopping?: Promise<void>;
   /** Addresses the endpoints bound to (port 0 picks a free one). */
   readonly addresses: { metrics?: AddressInfo; health?: AddressInfo } = {};
@@ -95,6 +96,8 @@ export class Manager {
         onError: (err, phase) => this.log.warn({ resource: ref.plural, phase, err: String(err) }, 'informer error; retrying'),
       });
       this.informers.set(key, inf);
+      // An informer asked for after start (an optional API that appeared) starts at once.
+      if (this.started) inf.start();
     }
     return inf;
   }
@@ -189,6 +192,7 @@ export class Manager {
     );
     if (health) this.addresses.health = health;
     if (metrics) this.addresses.metrics = metrics;
+    this.started = true;
     for (const inf of this.informers.values()) inf.start();
     await Promise.all([...this.informers.values()].map((i) => i.waitForSync()));
     this.log.info({ informers: this.informers.size }, 'caches synced');

@@ -73,6 +73,11 @@ export class RuntimeMetrics {
     registers: [this.registry],
   });
 
+  /** Upstream's gauges: how many objects of each kind are in each state. */
+  readonly nimServiceStatus = new Gauge({ name: 'nimService_status_total', help: 'NIMServices per state.', labelNames: ['status'], registers: [this.registry] });
+  readonly nimCacheStatus = new Gauge({ name: 'nimCache_status_total', help: 'NIMCaches per state.', labelNames: ['status'], registers: [this.registry] });
+  readonly nimPipelineStatus = new Gauge({ name: 'nimPipeline_status_total', help: 'NIMPipelines per state.', labelNames: ['status'], registers: [this.registry] });
+
   constructor(defaults = true) {
     if (defaults) collectDefaultMetrics({ register: this.registry });
   }

@@ -99,10 +99,8 @@ export class BucketRateLimiter implements RateLimiter {
     return this.tokens >= 0 ? 0 : (-this.tokens / this.qps) * 1000;
   }
 
-  forget(): void {
-    // The bucket is shared; there is nothing per key to clear.
-  }
-
+  /** The bucket is shared: nothing is kept per key. */
+  forget(): void {}
   numRequeues(): number {
     return 0;
   }
@@ -230,8 +228,7 @@ export class WorkQueue {
 
   /** Marks `key` as needing processing. Ignored after shutdown. */
   add(key: string): void {
-    if (this.shuttingDown) return;
-    if (this.dirty.has(key)) return;
+    if (this.shuttingDown || this.dirty.has(key)) return;
     this.dirty.add(key);
     this.addedAt.set(key, this.now());
     this.hooks.add?.();

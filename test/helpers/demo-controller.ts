@@ -21,6 +21,8 @@ export interface Demo {
   services: Informer;
   configmaps: Informer;
   reconciled: Request[];
+  /** Times a key was reconciled while another reconcile of it was still running (must stay 0). */
+  overlaps: { count: number };
   stop(): Promise<void>;
 }
 
@@ -38,11 +40,31 @@ export async function startDemo(kubeconfig: string, queue: Queue, opts: { concur
   });
   configmaps.addIndexer('owner', (o) => (o.metadata?.ownerReferences ?? []).map((r: Json) => r.uid));
   const reconciled: Request[] = [];
+  const inflight = new Set<string>();
+  const overlaps = { count: 0 };
   const controller = new Controller(
     'demo',
     {
       async reconcile(req) {
         reconciled.push(req);
+        const key = `${req.namespace}/${req.name}`;
+        if (inflight.has(key)) overlaps.count++;
+        inflight.add(key);
+        try {
+          return await reconcileOne(req);
+        } finally {
+          inflight.delete(key);
+        }
+      },
+    },
+    queue,
+    { concurrency: opts.concurrency ?? 2 },
+  )
+    .for(services)
+    .owns(configmaps, 'NIMService', 'apps.nvidia.com/v1alpha1');
+  async function reconcileOne(req: Request): Promise<void> {
+        // Yield once, so that a second worker would get the chance to overlap.
+        await new Promise((r) => setImmediate(r));
         if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
         const svc = services.get(req.namespace, req.name);
         if (!svc || svc.metadata.deletionTimestamp) return;
@@ -74,13 +96,7 @@ export async function startDemo(kubeconfig: string, queue: Queue, opts: { concur
         } catch (e) {
           if (!isNotFound(e)) throw e;
         }
-      },
-    },
-    queue,
-    { concurrency: opts.concurrency ?? 2 },
-  )
-    .for(services)
-    .owns(configmaps, 'NIMService', 'apps.nvidia.com/v1alpha1');
+  }
   services.start();
   configmaps.start();
   await Promise.all([services.waitForSync(), configmaps.waitForSync()]);
@@ -92,6 +108,7 @@ export async function startDemo(kubeconfig: string, queue: Queue, opts: { concur
     services,
     configmaps,
     reconciled,
+    overlaps,
     async stop() {
       await controller.stop();
       await services.stop();

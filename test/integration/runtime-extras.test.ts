@@ -85,3 +85,25 @@ test('an informer limited to several namespaces ignores the others', async () =>
   assert.deepEqual(inf.list().map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort(), ['team-a/x', 'team-b/x', 'team-b/y']);
   await inf.stop();
 });
+
+test('finalizers are added and removed with a resourceVersion guard; the last removal lets deletion finish', async () => {
+  const { ensureFinalizer, removeFinalizer, hasFinalizer } = await import('../../src/runtime/finalizers.js');
+  const { KubeError } = await import('../../src/runtime/client/rest.js');
+  const ref = { group: 'apps.nvidia.com', version: 'v1alpha1', plural: 'nimservices', kind: 'NIMService', namespaced: true };
+  const svc = await client.create(ref, {
+    apiVersion: 'apps.nvidia.com/v1alpha1',
+    kind: 'NIMService',
+    metadata: { name: 'fin', namespace: 'default' },
+    spec: { image: { repository: 'nvcr.io/nim/x', tag: '1' } },
+  });
+  const withF = await ensureFinalizer(client, ref, svc, 'finalizer.nimservice.apps.nvidia.com', 'nim-operator');
+  assert.ok(hasFinalizer(withF, 'finalizer.nimservice.apps.nvidia.com'));
+  assert.equal(await ensureFinalizer(client, ref, withF, 'finalizer.nimservice.apps.nvidia.com', 'nim-operator'), withF, 'no write when present');
+  // A stale object is a conflict, not a lost write.
+  await assert.rejects(removeFinalizer(client, ref, { ...withF, metadata: { ...withF.metadata, resourceVersion: svc.metadata.resourceVersion } }, 'finalizer.nimservice.apps.nvidia.com', 'nim-operator'), (e: unknown) => e instanceof KubeError && e.code === 422);
+  await client.delete(ref, 'default', 'fin');
+  const deleting = await client.get(ref, 'default', 'fin');
+  assert.ok(deleting.metadata.deletionTimestamp);
+  await removeFinalizer(client, ref, deleting, 'finalizer.nimservice.apps.nvidia.com', 'nim-operator');
+  await assert.rejects(client.get(ref, 'default', 'fin'), (e: unknown) => e instanceof KubeError && e.code === 404);
+});

@@ -94,6 +94,7 @@ describe('controller runtime', () => {
     await eventually(() => demo.services.get('default', 'busy')?.metadata?.labels?.round !== undefined && demo.controller.stats.active === 0, 'the burst to settle');
     const forBusy = demo.reconciled.slice(n).filter((r) => r.name === 'busy').length;
     assert.ok(forBusy > 0 && forBusy < 200, `reconciles for the burst: ${forBusy}`);
+    assert.equal(demo.overlaps.count, 0, 'never two reconciles of one key at once');
   });
 
   test('a failing reconcile is retried with growing delays; success resets them', async () => {
