@@ -30,12 +30,12 @@ test('nimop run serves health and metrics, takes the Lease, and exits 0 on SIGTE
   const metrics = await (await fetch(`http://127.0.0.1:${running.metrics.port}/metrics`)).text();
   assert.match(metrics, /process_cpu_user_seconds_total/);
   const lease = await eventually(() => c.cp.store.get('coordination.k8s.io/leases', 'kube-system', 'a0715c6e.nvidia.com'), 'the Lease');
-  assert.match(String(lease.spec.holderIdentity), /_/);
+  assert.match(String(lease!.spec.holderIdentity), /_/);
   assert.match(run.out(), /"level":"info"/);
   run.child.kill('SIGTERM');
   assert.equal(await run.done, 0, run.err());
   const released = c.cp.store.get('coordination.k8s.io/leases', 'kube-system', 'a0715c6e.nvidia.com');
-  assert.ok(!released.spec.holderIdentity, 'the Lease was released');
+  assert.ok(!released?.spec.holderIdentity, 'the Lease was released');
 });
 
 test('bad flags are usage errors', async () => {
