@@ -4,6 +4,7 @@
  * tracking for every other write.
  */
 import { ApplyConflictError, ApplyInvalidError, apply, recordUpdate } from './apply/index.js';
+import { fieldError } from '../api/validation/index.js';
 import { ApiError, badRequest, conflict, invalid, STALE } from './errors.js';
 import { nowRFC3339, type WriteOptions, type WriteResult } from './objects.js';
 import { PatchError, applyPatch, patchTypeOf, unsupportedPatchType } from './patch/index.js';
@@ -66,7 +67,9 @@ export function handlePatch(
   if (rv && rv !== existing.metadata.resourceVersion) throw conflict(t.plural, t.group, name, STALE);
   if (sub === 'scale') {
     const replicas = patched.spec?.replicas;
-    if (!Number.isInteger(replicas) || replicas < 0) throw invalid('Scale', 'autoscaling', name, []);
+    if (!Number.isInteger(replicas) || replicas < 0) {
+      throw invalid('Scale', 'autoscaling', name, [fieldError('FieldValueInvalid', 'spec.replicas', replicas ?? null, 'must be greater than or equal to 0')]);
+    }
     patched = { ...structuredClone(existing), spec: { ...(existing.spec ?? {}), replicas } };
     return cp.objects.replace(t, existing, patched, { ...opts, fieldManager: managerOf(ctx) });
   }
