@@ -5,7 +5,9 @@ import { allCRDs } from '../api/crd.js';
 import { parseManifests } from '../api/manifests.js';
 import { ApiError } from '../devcluster/errors.js';
 import { writeKubeconfig } from '../devcluster/kubeconfig.js';
+import { FaultSpecError, faultSpecFromFlags } from '../devcluster/faults-config.js';
 import { ControlPlane } from '../devcluster/server.js';
+import { CatalogueError, devOptions, startSimulation, type Simulation } from '../devcluster/sim/index.js';
 import type { Obj } from '../devcluster/store.js';
 
 export interface DevOptions {
@@ -13,6 +15,13 @@ export interface DevOptions {
   kubeconfig: string;
   operator: boolean;
   filename?: string[];
+  dataDir?: string;
+  faults?: string;
+  fault?: string[];
+  simulation: boolean;
+  catalogue?: string;
+  stepDelay?: string;
+  timeScale?: string;
 }
 
 /** Creates the objects of manifest files (as `kubectl create -f`); returns one line per object. */
@@ -45,7 +54,17 @@ export async function devCommand(opts: DevOptions): Promise<number> {
     process.stderr.write(`error: --port must be a port number, got "${opts.port}"\n`);
     return 2;
   }
-  const cp = new ControlPlane({ port });
+  let faults;
+  try {
+    faults = faultSpecFromFlags({ ...(opts.faults ? { faults: opts.faults } : {}), ...(opts.fault ? { fault: opts.fault } : {}) });
+  } catch (e) {
+    if (e instanceof FaultSpecError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const cp = new ControlPlane({ port, ...(faults ? { faults } : {}), ...(opts.dataDir ? { dataDir: resolve(opts.dataDir) } : {}) });
   try {
     await cp.start();
   } catch (e) {
@@ -53,7 +72,35 @@ export async function devCommand(opts: DevOptions): Promise<number> {
     return 1;
   }
   const crdType = cp.registry.get('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!;
-  for (const crd of allCRDs()) cp.objects.create(crdType, undefined, crd as Obj, { fieldManager: 'nimop' });
+  // ensure(): on a restart with --data-dir the CRDs are already there (and may need an update).
+  for (const crd of allCRDs()) cp.objects.ensure(crdType, undefined, crd as Obj, { fieldManager: 'nimop' });
+  let sim: Simulation | undefined;
+  if (opts.simulation) {
+    const step = opts.stepDelay !== undefined ? Number(opts.stepDelay) : undefined;
+    const scale = opts.timeScale !== undefined ? Number(opts.timeScale) : undefined;
+    if ((step !== undefined && !(step >= 0)) || (scale !== undefined && !(scale >= 0))) {
+      process.stderr.write('error: --step-delay and --time-scale must be non-negative numbers\n');
+      await cp.stop();
+      return 2;
+    }
+    try {
+      sim = startSimulation(
+        cp,
+        devOptions({
+          ...(opts.catalogue ? { cataloguePath: resolve(opts.catalogue) } : {}),
+          ...(step !== undefined ? { stepDelayMs: step } : {}),
+          ...(scale !== undefined ? { timeScale: scale } : {}),
+        }),
+      );
+    } catch (e) {
+      if (e instanceof CatalogueError) {
+        process.stderr.write(`error: ${e.message}\n`);
+        await cp.stop();
+        return 2;
+      }
+      throw e;
+    }
+  }
   const kubeconfig = resolve(opts.kubeconfig);
   writeKubeconfig(kubeconfig, cp.url);
   const out: string[] = [
@@ -62,6 +109,12 @@ export async function devCommand(opts: DevOptions): Promise<number> {
     `Point kubectl at it:  export KUBECONFIG=${kubeconfig}`,
     '                      kubectl get nimservices,nimcaches -A',
   ];
+  if (sim) {
+    const st = sim.stats();
+    out.push(`Simulated cluster: ${st.nodes} GPU nodes; pods run from the image catalogue, NIMs answer on loopback (kubectl get nodes -L nvidia.com/gpu.product).`);
+  } else out.push('Simulation off: no pods run, nothing becomes Ready.');
+  if (opts.dataDir) out.push(`Objects persist in ${resolve(opts.dataDir)} across restarts.`);
+  if (faults) out.push('Fault injection is on (see GET /nimop/faults).');
   if (opts.operator) out.push('The operator is not part of nimop dev yet: only the control plane runs.');
   if (opts.filename?.length) out.push(...createFromFiles(cp, opts.filename));
   out.push('Press Ctrl-C to stop.');
@@ -71,6 +124,7 @@ export async function devCommand(opts: DevOptions): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  await sim?.stop();
   await cp.stop();
   process.stdout.write('nimop dev: stopped\n');
   return 0;

@@ -51,6 +51,17 @@ export async function run(argv: string[]): Promise<number> {
     .option('--port <port>', 'port on 127.0.0.1 (0 picks a free one)', '0')
     .option('--kubeconfig <path>', 'where to write a kubeconfig for it', '.nimop/kubeconfig')
     .option('--no-operator', 'run the control plane only')
+    .option('--no-simulation', 'serve the API only: no simulated nodes, pods, controllers or NIM endpoints')
+    .option('--catalogue <file>', 'a YAML image catalogue tried before the built-in one (see docs/devcluster.md)')
+    .option('--step-delay <ms>', 'how long each simulated step takes (scheduling, image pull, readiness); 0 is instant', '500')
+    .option('--time-scale <n>', 'multiplies the catalogue\'s durations (model download and load); 0 is instant')
+    .option('--data-dir <dir>', 'keep objects in this directory across restarts (snapshot plus append-only log)')
+    .option('--faults <file>', 'inject faults described in a YAML or JSON file (see docs/devcluster.md)')
+    .addOption(
+      new Option('--fault <spec>', 'inject a fault, e.g. latency=200ms,verb=list or error=429,rate=0.1,retryAfter=2; repeatable').argParser(
+        (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+      ),
+    )
     .addOption(
       new Option('-f, --filename <path>', 'manifests to create once it is up; repeatable').argParser((v: string, prev: string[] | undefined) => [
         ...(prev ?? []),

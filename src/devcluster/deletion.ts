@@ -190,6 +190,20 @@ export class Deleter {
     }
   }
 
+  /**
+   * Finds the objects already waiting on the garbage collector (a store loaded from disk) and
+   * carries their deletion on.
+   */
+  rescan(): void {
+    for (const t of this.objects.registry.all()) {
+      const f = (o: Obj): string[] => o.metadata.finalizers ?? [];
+      if (this.store.list(resourceKey(t)).some((o) => o.metadata.deletionTimestamp && [FOREGROUND, ORPHAN, CRD_CLEANUP].some((x) => f(o).includes(x)))) {
+        this.waiting.add(resourceKey(t));
+      }
+    }
+    this.reconcile();
+  }
+
   /** Resources that hold an object waiting in foreground or orphan deletion. */
   private readonly waiting = new Set<string>();
 }

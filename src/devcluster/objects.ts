@@ -210,7 +210,9 @@ export class Objects {
     }
     if (errors.length) throw invalid(t.kind, t.group, existing.metadata.name, errors);
     const { object, warnings } = this.admitOrThrow(t, obj, existing, opts);
-    const annotationsMoved = t.kind === 'Deployment' && !t.crd && !isDeepStrictEqual(object.metadata.annotations, existing.metadata.annotations);
+    // kube-apiserver's Deployment strategy also moves generation on annotation changes (not on /status writes).
+    const annotationsMoved =
+      t.kind === 'Deployment' && !t.crd && opts.subresource !== 'status' && !isDeepStrictEqual(object.metadata.annotations, existing.metadata.annotations);
     if ((t.generation || t.crd) && (annotationsMoved || !isDeepStrictEqual(specPart(object), specPart(existing)))) {
       object.metadata.generation = (existing.metadata.generation ?? 0) + 1;
     }
@@ -225,6 +227,24 @@ export class Objects {
     }
     if (opts.dryRun) return { object: final, warnings, changed: false };
     return { object: this.store.put(resourceKey(t), final), warnings, changed: true };
+  }
+
+  /**
+   * Creates the object, or, when it exists already (a control plane restarted on its data
+   * directory), replaces what `body` sets — everything but metadata and status, plus its labels and
+   * annotations — keeping the rest. For objects a program seeds at start, such as our CRDs.
+   */
+  ensure(t: ResourceType, namespace: string | undefined, body: Obj, opts: WriteOptions = {}): WriteResult {
+    const ns = t.namespaced ? (namespace ?? body.metadata?.namespace) : undefined;
+    const existing = this.store.get(resourceKey(t), ns, String(body.metadata?.name ?? ''));
+    if (!existing) return this.create(t, namespace, body, opts);
+    const { metadata, status, ...rest } = structuredClone(body);
+    void status;
+    const meta = structuredClone(existing.metadata);
+    if (metadata?.labels) meta.labels = { ...(meta.labels ?? {}), ...metadata.labels };
+    if (metadata?.annotations) meta.annotations = { ...(meta.annotations ?? {}), ...metadata.annotations };
+    const next: Obj = { ...rest, metadata: meta, ...(existing.status !== undefined ? { status: structuredClone(existing.status) } : {}) };
+    return this.replace(t, existing, next, opts);
   }
 }
 

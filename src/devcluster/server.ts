@@ -18,8 +18,12 @@ import { Registry, apiVersionOf, type ResourceType } from './registry.js';
 import { route, type Route } from './routes.js';
 import { Store, type Obj } from './store.js';
 import { toTable } from './table.js';
-import { serveWatch, type WatchHub } from './watch.js';
+import { dropWatches, serveWatch, type WatchHub } from './watch.js';
 import { Webhooks, type AdmissionRequest, type Operation } from './webhooks.js';
+import { AdminRouter, faultsAdmin, persistenceAdmin } from './admin.js';
+import { Faults, requestFacts, type Interception } from './faults.js';
+import type { FaultSpec } from './faults-config.js';
+import { restoreFromDisk, type Persistence } from './persistence.js';
 
 export interface ControlPlaneOptions {
   port?: number;
@@ -27,6 +31,12 @@ export interface ControlPlaneOptions {
   /** Changes kept for watches to resume from (older resourceVersions get 410 Gone). */
   historySize?: number;
   bookmarkIntervalMs?: number;
+  /** Faults to inject from the start (faults.ts; more can be added through `cp.faults` or /nimop/faults). */
+  faults?: FaultSpec;
+  /** Keep objects in this directory across restarts (snapshot plus append-only log, fsync on commit). */
+  dataDir?: string;
+  /** With dataDir: write a new snapshot once the log passes this size (default 64 MiB). */
+  compactAfterBytes?: number;
 }
 
 
@@ -39,8 +49,15 @@ export class ControlPlane {
   readonly metrics = new ApiMetrics();
   readonly webhooks: Webhooks;
   readonly hub: WatchHub;
+  readonly faults: Faults;
+  readonly persistence?: Persistence;
+  readonly admin = new AdminRouter();
+  /** Requests that a fault changes beyond delaying or failing them. */
+  private readonly intercepted = new WeakMap<ServerResponse, Interception>();
   private server?: Server;
   port = 0;
+  /** Serves pods' `log` subresource (the simulation's kubelets); without it, the `nimop.dev/log` annotation. */
+  podLogs?: (pod: Obj, query: URLSearchParams) => string;
 
   constructor(private readonly opts: ControlPlaneOptions = {}) {
     this.store = new Store(opts.historySize ?? 10_000);
@@ -52,7 +69,12 @@ export class ControlPlane {
     this.hub = { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, open: new Set() };
     trackManagedFields(this);
     this.store.subscribe((e) => this.onChange(e.resource, e.type, e.object));
+    this.faults = new Faults((mode) => dropWatches(this.hub, mode), opts.faults);
+    this.admin.register('faults', faultsAdmin(this.faults));
+    this.admin.register('persistence', persistenceAdmin(() => this.persistence));
+    if (opts.dataDir) this.persistence = restoreFromDisk(this, opts.dataDir, opts.compactAfterBytes);
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+      if (this.store.get('/namespaces', undefined, ns)) continue;
       this.objects.create(this.registry.get('', 'v1', 'namespaces')!, undefined, { metadata: { name: ns } });
     }
   }
@@ -100,9 +122,12 @@ export class ControlPlane {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+    this.persistence?.close();
   }
 
   private send(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+    const injected = this.intercepted.get(res)?.override;
+    if (injected) [code, body, headers] = [injected.code, injected.toStatus(), injected.headers];
     const text = JSON.stringify(body);
     res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
     res.end(text);
@@ -119,7 +144,12 @@ export class ControlPlane {
     };
     const verb = this.verbOf(req.method ?? 'GET', r, ctx);
     res.on('finish', () => this.metrics.request(verb, r, res.statusCode, ctx.userAgent, started));
+    this.persistence?.guard(res);
     try {
+      if (r.kind !== 'admin' && this.faults.active) {
+        const faulted = await this.faults.before(requestFacts(r, verb, ctx.query));
+        if (faulted.override || faulted.watch) this.intercepted.set(res, faulted);
+      }
       await this.dispatch(req, res, r, ctx);
     } catch (e) {
       const err = e instanceof ApiError ? e : internal((e as Error).message ?? String(e));
@@ -172,7 +202,7 @@ export class ControlPlane {
         return this.send(res, 200, this.openapi.v2());
       }
       case 'admin':
-        throw notFound('admin', '', r.path);
+        return this.admin.handle(req, res, r.sub ?? '');
       case 'unknown':
         throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
       case 'resource':
@@ -204,8 +234,9 @@ export class ControlPlane {
       const o = this.objects.get(t, ns, r.name);
       if (sub === 'scale') return this.send(res, 200, scaleOf(t, o));
       if (sub === 'log') {
+        const text = this.podLogs ? this.podLogs(o, ctx.query) : String(o.metadata.annotations?.['nimop.dev/log'] ?? '');
         res.writeHead(200, { 'Content-Type': 'text/plain' });
-        return void res.end(String(o.metadata.annotations?.['nimop.dev/log'] ?? ''));
+        return void res.end(text);
       }
       return this.respondObject(req, res, t, o, 200);
     }
@@ -339,6 +370,7 @@ export class ControlPlane {
         allowBookmarks: isTrue(q.get('allowWatchBookmarks')),
         sendInitialEvents: isTrue(q.get('sendInitialEvents')),
         initial: () => this.store.list(key, ns),
+        ...(this.intercepted.get(res)?.watch ? { faults: this.intercepted.get(res)!.watch! } : {}),
       });
     }
     const token = q.get('continue') ? decodeContinue(q.get('continue')!) : undefined;

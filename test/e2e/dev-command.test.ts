@@ -55,3 +55,37 @@ test('a port that is taken is a clear error', async () => {
   first.child.kill('SIGTERM');
   assert.equal(await first.done, 0);
 });
+
+test('nimop dev --data-dir keeps objects (same resourceVersion) across a restart', async () => {
+  const data = join(dir, 'data');
+  const kubeconfig = join(dir, 'kube-data', 'config');
+  const env = { ...process.env, KUBECONFIG: kubeconfig, KUBECACHEDIR: join(dir, 'cache-data') };
+  const start = async () => {
+    const dev = run(process.execPath, [join(REPO, 'bin', 'nimop.js'), 'dev', '--kubeconfig', kubeconfig, '--data-dir', data], process.env);
+    await eventually(() => dev.out().includes('Press Ctrl-C'), 'nimop dev to start', 20_000);
+    return dev;
+  };
+  const first = await start();
+  assert.match(first.out(), /Objects persist in/);
+  const create = run(KUBECTL, ['create', '-f', join(REPO, 'examples', 'basic', 'llm.yaml')], env);
+  assert.equal(await create.done, 0, create.err());
+  const rv = run(KUBECTL, ['get', 'nimservice', 'llama3-8b', '-o', 'jsonpath={.metadata.resourceVersion}'], env);
+  assert.equal(await rv.done, 0);
+  first.child.kill('SIGINT');
+  assert.equal(await first.done, 0);
+  const second = await start();
+  try {
+    const again = run(KUBECTL, ['get', 'nimservice', 'llama3-8b', '-o', 'jsonpath={.metadata.resourceVersion}'], env);
+    assert.equal(await again.done, 0, again.err());
+    assert.equal(again.out(), rv.out());
+  } finally {
+    second.child.kill('SIGINT');
+  }
+  assert.equal(await second.done, 0);
+});
+
+test('a malformed --fault is a usage error', async () => {
+  const dev = run(process.execPath, [join(REPO, 'bin', 'nimop.js'), 'dev', '--kubeconfig', join(dir, 'c'), '--fault', 'error=bogus'], process.env);
+  assert.equal(await dev.done, 2);
+  assert.match(dev.err(), /error: /);
+});

@@ -27,7 +27,7 @@ export async function startCluster(opts: ControlPlaneOptions = {}): Promise<Test
   const cp = new ControlPlane(opts);
   await cp.start();
   const crdType = cp.registry.get('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!;
-  for (const crd of allCRDs()) cp.objects.create(crdType, undefined, crd as Obj);
+  for (const crd of allCRDs()) cp.objects.ensure(crdType, undefined, crd as Obj);
   const dir = mkdtempSync(join(tmpdir(), 'nimop-cluster-'));
   const kubeconfig = join(dir, 'kubeconfig');
   writeKubeconfig(kubeconfig, cp.url);
