@@ -119,13 +119,39 @@ export async function devCommand(opts: DevOptions): Promise<number> {
   if (opts.filename?.length) out.push(...createFromFiles(cp, opts.filename));
   out.push('Press Ctrl-C to stop.');
   process.stdout.write(`${out.join('\n')}\n`);
+  // A short status table now, and again whenever it changes (checked every 10 s).
+  let last = '';
+  const status = () => {
+    const table = statusTable(cp, sim);
+    if (table !== last) process.stdout.write(`${table}\n`);
+    last = table;
+  };
+  status();
+  const ticker = setInterval(status, 10_000);
+  ticker.unref();
   await new Promise<void>((done) => {
     const stop = () => done();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  clearInterval(ticker);
   await sim?.stop();
   await cp.stop();
   process.stdout.write('nimop dev: stopped\n');
   return 0;
+}
+
+/** Objects stored, open watches and, with the simulation, nodes, pods by phase and NIM endpoints. */
+export function statusTable(cp: ControlPlane, sim?: Simulation): string {
+  const objects = cp.store.resources().reduce((n, r) => n + cp.store.list(r).length, 0);
+  const head = ['OBJECTS', 'WATCHES'];
+  const row = [String(objects), String(cp.hub.open.size)];
+  if (sim) {
+    const st = sim.stats();
+    head.push('NODES', 'PODS PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'NIM ENDPOINTS');
+    row.push(String(st.nodes), String(st.pods.pending), String(st.pods.running), String(st.pods.succeeded), String(st.pods.failed), String(st.nimEndpoints));
+  }
+  const width = head.map((h, i) => Math.max(h.length, row[i]!.length));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(width[i]!)).join('  ').trimEnd();
+  return `${line(head)}\n${line(row)}`;
 }

@@ -29,6 +29,8 @@ test('nimop dev serves kubectl with the sample created, counts requests, and sto
     await eventually(() => dev.out().includes('Press Ctrl-C'), 'nimop dev to start', 20_000);
     assert.match(dev.out(), new RegExp(`export KUBECONFIG=${kubeconfig.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     assert.match(dev.out(), /nimservice\.apps\.nvidia\.com\/llama3-8b created/);
+    assert.match(dev.out(), /^OBJECTS\s+WATCHES\s+NODES\s+PODS PENDING\s+RUNNING\s+SUCCEEDED\s+FAILED\s+NIM ENDPOINTS$/m);
+    assert.match(dev.out(), /^\d+\s+\d+\s+6\s+\d+/m);
     const server: string = parse(readFileSync(kubeconfig, 'utf8')).clusters[0].cluster.server;
     const env = { ...process.env, KUBECONFIG: kubeconfig, KUBECACHEDIR: join(dir, 'cache') };
     const get = run(KUBECTL, ['get', 'nimservices,nimcaches'], env);
