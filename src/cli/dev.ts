@@ -6,6 +6,7 @@ import { parseManifests } from '../api/manifests.js';
 import { ApiError } from '../devcluster/errors.js';
 import { writeKubeconfig } from '../devcluster/kubeconfig.js';
 import { FaultSpecError, faultSpecFromFlags } from '../devcluster/faults-config.js';
+import { KUBE_VERSION } from '../devcluster/discovery.js';
 import { ControlPlane } from '../devcluster/server.js';
 import { CatalogueError, devOptions, startSimulation, type Simulation } from '../devcluster/sim/index.js';
 import type { Obj } from '../devcluster/store.js';
@@ -104,7 +105,7 @@ export async function devCommand(opts: DevOptions): Promise<number> {
   const kubeconfig = resolve(opts.kubeconfig);
   writeKubeconfig(kubeconfig, cp.url);
   const out: string[] = [
-    `nimop dev: embedded control plane listening on ${cp.url} (Kubernetes ${'v1.34'} API)`,
+    `nimop dev: embedded control plane listening on ${cp.url} (Kubernetes ${KUBE_VERSION.gitVersion} API)`,
     `CRDs installed: ${allCRDs().map((c) => (c.metadata as Obj).name).join(', ')}`,
     `Point kubectl at it:  export KUBECONFIG=${kubeconfig}`,
     '                      kubectl get nimservices,nimcaches -A',
