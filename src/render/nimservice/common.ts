@@ -1,0 +1,52 @@
+/** What the NIMService render functions share: facts, metadata and the service port (inventory §1.0.1, §2.2). */
+import type { V1ObjectMeta } from '@kubernetes/client-node';
+import type { Wire } from '../../api/schema.js';
+import type { NIMCache, NIMService } from '../../api/v1alpha1/kinds.js';
+import { ownerReference, serviceLabels } from '../labels.js';
+
+/** Facts the reconciler reads from its cache; render never does I/O. */
+export interface NIMServiceFacts {
+  /** $OPERATOR_VERSION of the running operator ('' when unset, as upstream's chart ships it). */
+  operatorVersion?: string;
+  /**
+   * The NIMCache named by `spec.storage.nimCache.name`, as read from the cache; `undefined` when it
+   * does not exist. Ignored when the NIMService names no NIMCache.
+   */
+  nimCache?: NIMCache;
+  /** Orchestrator detected from node labels (§2.0.6); `TKGS` adds seccompProfile RuntimeDefault. */
+  orchestrator?: string;
+  /**
+   * Whether `spec.image` uses the native model layout (registry inspection, §2.1.5), used only when no
+   * NIMCache is referenced. Default false (legacy layout), as upstream falls back on any error.
+   */
+  nativeImage?: boolean;
+}
+
+/** The API port: `expose.service.port`, 8000 when absent (Appendix A8: upstream dereferences nil). */
+export function apiPort(svc: NIMService): number {
+  return svc.spec.expose?.service?.port ?? 8000;
+}
+
+export function grpcPort(svc: NIMService): number | undefined {
+  return svc.spec.expose?.service?.grpcPort;
+}
+
+export function metricsPort(svc: NIMService): number | undefined {
+  return svc.spec.expose?.service?.metricsPort;
+}
+
+/** Metadata of a child: `<name>` (or the given name) in the NIMService's namespace, service labels, owner. */
+export function childMeta(
+  svc: NIMService,
+  facts: NIMServiceFacts,
+  extra: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> } = {},
+): Wire<V1ObjectMeta> {
+  const meta: Wire<V1ObjectMeta> = {
+    name: extra.name ?? svc.metadata.name ?? '',
+    namespace: svc.metadata.namespace ?? 'default',
+    labels: extra.labels ?? serviceLabels(svc, facts.operatorVersion),
+  };
+  if (extra.annotations) meta.annotations = extra.annotations;
+  meta.ownerReferences = [ownerReference(svc)];
+  return meta;
+}
