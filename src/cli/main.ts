@@ -30,8 +30,9 @@ export async function run(argv: string[]): Promise<number> {
         .choices(['Strict', 'Warn', 'Ignore'])
         .default('Strict'),
     )
+    .option('--strict', 'refuse the sharp edges (floating image tags, emptyDir model storage …) instead of warning about them', false)
     .argument('[paths...]', 'more files or directories (same as -f)')
-    .action(async (paths: string[], opts: { filename?: string[]; recursive: boolean; output: 'text' | 'json'; fieldValidation: 'Strict' | 'Warn' | 'Ignore' }) => {
+    .action(async (paths: string[], opts: { filename?: string[]; recursive: boolean; output: 'text' | 'json'; fieldValidation: 'Strict' | 'Warn' | 'Ignore'; strict: boolean }) => {
       code = await validateCommand([...(opts.filename ?? []), ...paths], opts);
     });
 

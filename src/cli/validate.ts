@@ -5,6 +5,7 @@ import { parseManifests } from '../api/manifests.js';
 import { validateObject } from '../api/validate.js';
 import { causeReason, errorBody } from '../api/validation/index.js';
 import { isPlainObject } from '../api/validation/structural.js';
+import { admissionCheck } from '../webhooks/rules/index.js';
 
 export interface Problem {
   field: string;
@@ -61,7 +62,7 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-export function validateFiles(paths: string[], opts: { recursive: boolean; fieldValidation: 'Strict' | 'Warn' | 'Ignore' }): {
+export function validateFiles(paths: string[], opts: { recursive: boolean; fieldValidation: 'Strict' | 'Warn' | 'Ignore'; strict?: boolean }): {
   results: DocumentResult[];
   missing: string[];
 } {
@@ -113,6 +114,14 @@ export function validateFiles(paths: string[], opts: { recursive: boolean; field
       } else if (verdict.status === 'invalid') {
         base.status = 'invalid';
         base.errors = verdict.errors.map((e) => ({ field: e.field, reason: causeReason(e), message: errorBody(e) }));
+      } else {
+        // The schema admits it: now the admission webhook's rules, on the defaulted object.
+        const admission = admissionCheck(verdict.object, { strict: opts.strict ?? false });
+        base.warnings = [...base.warnings, ...admission.warnings];
+        if (admission.errors.length) {
+          base.status = 'invalid';
+          base.errors = admission.errors.map((e) => ({ field: e.field, reason: causeReason(e), message: errorBody(e) }));
+        }
       }
       results.push(base);
     }
@@ -129,7 +138,7 @@ function label(r: DocumentResult): string {
 
 export async function validateCommand(
   paths: string[],
-  opts: { recursive: boolean; output: 'text' | 'json'; fieldValidation: 'Strict' | 'Warn' | 'Ignore' },
+  opts: { recursive: boolean; output: 'text' | 'json'; fieldValidation: 'Strict' | 'Warn' | 'Ignore'; strict?: boolean },
 ): Promise<number> {
   if (paths.length === 0) {
     process.stderr.write('error: give manifests with -f FILE|DIR (or - for standard input)\n');

@@ -147,3 +147,49 @@ test('no input: usage error, exit 2', () => {
   assert.equal(r.status, 2);
   assert.match(r.stderr, /give manifests with -f/);
 });
+
+const LATEST_SERVICE = `apiVersion: apps.nvidia.com/v1alpha1
+kind: NIMService
+metadata:
+  name: llama
+  namespace: ai
+spec:
+  image:
+    repository: nvcr.io/nim/meta/llama-3.1-8b-instruct
+    tag: latest
+  authSecret: ngc-api-secret
+  storage:
+    nimCache:
+      name: llama
+  expose:
+    service:
+      port: 8000
+`;
+
+test('admission rules: a sharp edge is a warning line, and the object stays valid', () => {
+  write('latest.yaml', LATEST_SERVICE);
+  const r = nimop(['validate', '-f', 'latest.yaml']);
+  assert.equal(r.status, 0, r.stdout);
+  assert.deepEqual(r.stdout.trim().split('\n'), [
+    'latest.yaml:1: document 1: NIMService ai/llama: valid',
+    'latest.yaml:1: document 1: NIMService ai/llama: warning: spec.image.tag: image nvcr.io/nim/meta/llama-3.1-8b-instruct:latest uses the floating tag "latest", which changes on every pull: pin an exact version (for example 1.8.4) or a digest',
+    '1 valid, 0 invalid, 0 skipped',
+  ]);
+});
+
+test('admission rules: --strict refuses the sharp edge; upstream webhook rules refuse with their message', () => {
+  write('latest.yaml', LATEST_SERVICE);
+  const r = nimop(['validate', '--strict', '-f', 'latest.yaml']);
+  assert.equal(r.status, 1, r.stdout);
+  assert.match(r.stdout, /^latest\.yaml:1: document 1: NIMService ai\/llama: spec\.image\.tag: Forbidden: image nvcr\.io\/nim\/meta\/llama-3\.1-8b-instruct:latest uses the floating tag "latest".*or a digest$/m);
+  assert.match(r.stdout, /0 valid, 1 invalid, 0 skipped/);
+  write('two-sources.yaml', LATEST_SERVICE.replace('tag: latest', 'tag: 1.8.4').replace('      name: llama\n  expose', '      name: llama\n    pvc:\n      name: models\n  expose'));
+  const u = nimop(['validate', '-o', 'json', '-f', 'two-sources.yaml']);
+  assert.equal(u.status, 1, u.stdout);
+  assert.deepEqual(JSON.parse(u.stdout).results[0].errors[0], {
+    field: 'nimservice.spec.storage',
+    reason: 'FieldValueInvalid',
+    message:
+      'Invalid value: "multiple storage sources defined": only one of nimservice.spec.storage.nimCache, nimservice.spec.storage.pvc, nimservice.spec.storage.emptyDir or nimservice.spec.storage.hostPath must be defined',
+  });
+});
