@@ -6,7 +6,13 @@ import { parseManifests } from '../api/manifests.js';
 import { ApiError } from '../devcluster/errors.js';
 import { writeKubeconfig } from '../devcluster/kubeconfig.js';
 import { FaultSpecError, faultSpecFromFlags } from '../devcluster/faults-config.js';
+import { KubeConfig } from '@kubernetes/client-node';
 import { KUBE_VERSION } from '../devcluster/discovery.js';
+import { Client, type ResourceRef } from '../runtime/client/client.js';
+import { RestClient } from '../runtime/client/rest.js';
+import type { AdmissionFacts } from '../webhooks/rules/index.js';
+import { NIMSERVICE_PATH, WebhookServer, selfSignedCertificate, webhookConfiguration } from '../webhooks/server.js';
+import { VERSION } from './version.js';
 import { ControlPlane } from '../devcluster/server.js';
 import { CatalogueError, devOptions, startSimulation, type Simulation } from '../devcluster/sim/index.js';
 import type { Obj } from '../devcluster/store.js';
@@ -20,6 +26,8 @@ export interface DevOptions {
   faults?: string;
   fault?: string[];
   simulation: boolean;
+  webhook: boolean;
+  strict?: boolean;
   catalogue?: string;
   stepDelay?: string;
   timeScale?: string;
@@ -104,6 +112,7 @@ export async function devCommand(opts: DevOptions): Promise<number> {
   }
   const kubeconfig = resolve(opts.kubeconfig);
   writeKubeconfig(kubeconfig, cp.url);
+  const webhook = opts.webhook ? await startDevWebhook(cp, kubeconfig, opts.strict ?? false) : undefined;
   const out: string[] = [
     `nimop dev: embedded control plane listening on ${cp.url} (Kubernetes ${KUBE_VERSION.gitVersion} API)`,
     `CRDs installed: ${allCRDs().map((c) => (c.metadata as Obj).name).join(', ')}`,
@@ -114,6 +123,7 @@ export async function devCommand(opts: DevOptions): Promise<number> {
     const st = sim.stats();
     out.push(`Simulated cluster: ${st.nodes} GPU nodes; pods run from the image catalogue, NIMs answer on loopback (kubectl get nodes -L nvidia.com/gpu.product).`);
   } else out.push('Simulation off: no pods run, nothing becomes Ready.');
+  if (webhook) out.push(`Admission webhook registered (${opts.strict ? 'strict: sharp edges are refused' : 'sharp edges are warnings'}); --no-webhook turns it off.`);
   if (opts.dataDir) out.push(`Objects persist in ${resolve(opts.dataDir)} across restarts.`);
   if (faults) out.push('Fault injection is on (see GET /nimop/faults).');
   if (opts.operator) out.push('The operator is not part of nimop dev yet: only the control plane runs.');
@@ -136,6 +146,7 @@ export async function devCommand(opts: DevOptions): Promise<number> {
     process.once('SIGTERM', stop);
   });
   clearInterval(ticker);
+  await webhook?.stop();
   await sim?.stop();
   await cp.stop();
   process.stdout.write('nimop dev: stopped\n');
@@ -155,4 +166,34 @@ export function statusTable(cp: ControlPlane, sim?: Simulation): string {
   const width = head.map((h, i) => Math.max(h.length, row[i]!.length));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(width[i]!)).join('  ').trimEnd();
   return `${line(head)}\n${line(row)}`;
+}
+
+const NODES: ResourceRef = { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false };
+const NIMCACHES: ResourceRef = { group: 'apps.nvidia.com', version: 'v1alpha1', plural: 'nimcaches', kind: 'NIMCache', namespaced: true };
+
+/**
+ * The operator's admission webhook, as production runs it: HTTPS with a certificate of its own,
+ * registered with the control plane, reading what it needs (nodes, NIMCaches) through the API.
+ */
+async function startDevWebhook(cp: ControlPlane, kubeconfig: string, strict: boolean): Promise<WebhookServer> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const client = new Client(new RestClient(kc, { userAgent: `nim-operator/${VERSION}` }));
+  const certs = await selfSignedCertificate(['localhost'], ['127.0.0.1']);
+  const server = new WebhookServer({
+    port: 0,
+    host: '127.0.0.1',
+    cert: certs.cert,
+    key: certs.key,
+    strict: () => strict,
+    facts: async (namespace?: string): Promise<AdmissionFacts> => ({
+      nodes: (await client.list(NODES)).items as AdmissionFacts['nodes'],
+      nimCaches: (await client.list(NIMCACHES, namespace ? { namespace } : {})).items as AdmissionFacts['nimCaches'],
+    }),
+  });
+  const port = await server.start();
+  const config = webhookConfiguration({ url: `https://127.0.0.1:${port}${NIMSERVICE_PATH}`, caBundle: certs.caBundle });
+  const type = cp.registry.get('admissionregistration.k8s.io', 'v1', 'validatingwebhookconfigurations')!;
+  cp.objects.ensure(type, undefined, config as Obj, { fieldManager: 'nimop' });
+  return server;
 }

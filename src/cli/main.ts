@@ -52,6 +52,8 @@ export async function run(argv: string[]): Promise<number> {
     .option('--port <port>', 'port on 127.0.0.1 (0 picks a free one)', '0')
     .option('--kubeconfig <path>', 'where to write a kubeconfig for it', '.nimop/kubeconfig')
     .option('--no-operator', 'run the control plane only')
+    .option('--no-webhook', 'do not run and register the operator\'s admission webhook')
+    .option('--strict', 'the webhook refuses sharp edges instead of warning about them', false)
     .option('--no-simulation', 'serve the API only: no simulated nodes, pods, controllers or NIM endpoints')
     .option('--catalogue <file>', 'a YAML image catalogue tried before the built-in one (see docs/devcluster.md)')
     .option('--step-delay <ms>', 'how long each simulated step takes (scheduling, image pull, readiness); 0 is instant', '500')

@@ -91,3 +91,38 @@ test('a malformed --fault is a usage error', async () => {
   assert.equal(await dev.done, 2);
   assert.match(dev.err(), /error: /);
 });
+
+test('nimop dev registers the admission webhook: kubectl shows its warnings; --strict refuses', async () => {
+  const floating = JSON.stringify({
+    apiVersion: 'apps.nvidia.com/v1alpha1',
+    kind: 'NIMService',
+    metadata: { name: 'floating' },
+    spec: {
+      image: { repository: 'nvcr.io/nim/meta/llama-3.1-8b-instruct', tag: 'latest' },
+      authSecret: 'ngc-api-secret',
+      storage: { pvc: { create: true, size: '50Gi', volumeAccessMode: 'ReadWriteOnce' } },
+    },
+  });
+  for (const strict of [false, true]) {
+    const kubeconfig = join(dir, `kube-wh-${strict}`, 'config');
+    const env = { ...process.env, KUBECONFIG: kubeconfig, KUBECACHEDIR: join(dir, `cache-wh-${strict}`) };
+    const dev = run(process.execPath, [join(REPO, 'bin', 'nimop.js'), 'dev', '--kubeconfig', kubeconfig, '--step-delay', '0', ...(strict ? ['--strict'] : [])], process.env);
+    try {
+      await eventually(() => dev.out().includes('Press Ctrl-C'), 'nimop dev to start', 20_000);
+      assert.match(dev.out(), /Admission webhook registered/);
+      const apply = run(KUBECTL, ['apply', '-f', '-'], env);
+      apply.child.stdin.end(floating);
+      const code = await apply.done;
+      if (strict) {
+        assert.notEqual(code, 0);
+        assert.match(apply.err(), /denied the request: .*spec\.image\.tag/);
+      } else {
+        assert.equal(code, 0, apply.err());
+        assert.match(apply.err(), /Warning: spec\.image\.tag: .*latest/);
+      }
+    } finally {
+      dev.child.kill('SIGINT');
+    }
+    assert.equal(await dev.done, 0);
+  }
+});
