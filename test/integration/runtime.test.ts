@@ -70,6 +70,16 @@ describe('controller runtime', () => {
     await demo.client.patch(NIMSERVICE, 'default', 'alpha', { spec: { image: { tag: '1.9.0' } } });
     await eventually(() => child('alpha')?.data?.image?.endsWith(':1.9.0'), 'the updated child');
     await eventually(() => stored('alpha')?.status?.conditions?.[0]?.observedGeneration === 2, 'observedGeneration 2');
+    // Let the echoes of that change (the child's and the status' own events) settle first.
+    const q = demo.controller.queue as WorkQueue;
+    await eventually(
+      () =>
+        demo.services.get('default', 'alpha')?.metadata?.resourceVersion === stored('alpha')?.metadata?.resourceVersion &&
+        demo.configmaps.get('default', 'alpha-model')?.metadata?.resourceVersion === child('alpha')?.metadata?.resourceVersion &&
+        demo.controller.stats.active === 0 &&
+        q.len() === 0,
+      'an idle controller',
+    );
     const n = demo.reconciled.length;
     await demo.client.patch(NIMSERVICE, 'default', 'alpha', { status: { state: 'Ready', extra: 'x' } }, 'merge', { subresource: 'status' });
     await demo.client.create(NIMSERVICE, svc('probe-after-status'));
