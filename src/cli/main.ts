@@ -92,6 +92,10 @@ export async function run(argv: string[]): Promise<number> {
     .option('--health-probe-bind-address <addr>', 'address of /healthz and /readyz ("0" disables)', env.HEALTH_PROBE_BIND_ADDRESS ?? ':8081')
     .option('--max-concurrent-reconciles <n>', 'reconciles in parallel per controller', env.MAX_CONCURRENT_RECONCILES ?? '1')
     .option('--log-level <level>', 'debug, info, warn or error', env.LOG_LEVEL ?? 'info')
+    .option('--enable-webhooks', 'serve the admission webhook (HTTPS)', /^(1|t|true)$/i.test(env.ENABLE_WEBHOOKS ?? ''))
+    .option('--webhook-port <port>', 'port of the admission webhook', env.WEBHOOK_PORT ?? '9443')
+    .option('--webhook-cert-dir <dir>', 'directory with tls.crt and tls.key (reloaded when they change)', env.WEBHOOK_CERT_DIR ?? '/tmp/k8s-webhook-server/serving-certs')
+    .option('--strict', 'the webhook refuses sharp edges instead of warning about them', env.STRICT_ADMISSION === 'true')
     .action(async (opts: RunOptions) => {
       code = await runCommand(opts);
     });

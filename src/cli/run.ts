@@ -1,12 +1,18 @@
 /** `nimop run`: the operator against a real cluster (in-cluster config or a kubeconfig). */
 import { hostname } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { WebhookServer } from '../webhooks/server.js';
 import { leaderElection } from '../runtime/leader.js';
 import { Manager } from '../runtime/manager.js';
 import { createLogger } from '../runtime/observability.js';
 import { VERSION } from './version.js';
 
 export interface RunOptions {
+  enableWebhooks: boolean;
+  webhookPort: string;
+  webhookCertDir: string;
+  strict: boolean;
   kubeconfig?: string;
   namespace?: string[];
   leaderElect: boolean;
@@ -43,6 +49,34 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     manager.useLeaderElection(leaderElection(manager.client, { namespace: opts.leaderElectionNamespace ?? podNamespace(), logger: log }));
   }
   log.info({ version: VERSION, host: hostname(), namespaces: opts.namespace ?? 'all', leaderElect: opts.leaderElect }, 'starting nim-operator');
+  let webhook: WebhookServer | undefined;
+  let certWatcher: FSWatcher | undefined;
+  if (opts.enableWebhooks) {
+    const certFile = join(opts.webhookCertDir, 'tls.crt');
+    const keyFile = join(opts.webhookCertDir, 'tls.key');
+    let cert: string;
+    let key: string;
+    try {
+      cert = readFileSync(certFile, 'utf8');
+      key = readFileSync(keyFile, 'utf8');
+    } catch (e) {
+      process.stderr.write(`error: --enable-webhooks needs tls.crt and tls.key in ${opts.webhookCertDir} (cert-manager or a Secret mount): ${(e as Error).message}\n`);
+      return 1;
+    }
+    const server = new WebhookServer({ port: Number(opts.webhookPort), cert, key, strict: () => opts.strict });
+    webhook = server;
+    const port = await server.start();
+    log.info({ port, certDir: opts.webhookCertDir }, 'admission webhook serving');
+    // Certificates are rotated by whoever mounts them: reload when the files change.
+    certWatcher = watch(opts.webhookCertDir, () => {
+      try {
+        server.setCertificate(readFileSync(certFile, 'utf8'), readFileSync(keyFile, 'utf8'));
+        log.info('webhook certificate reloaded');
+      } catch (e) {
+        log.warn({ err: (e as Error).message }, 'webhook certificate not reloaded; keeping the previous one');
+      }
+    });
+  }
   await manager.start();
   log.info({ metrics: manager.addresses.metrics, health: manager.addresses.health }, 'running');
   await new Promise<void>((done) => {
@@ -50,7 +84,9 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     process.once('SIGTERM', done);
   });
   log.info('shutting down');
+  certWatcher?.close();
   await manager.stop();
+  await webhook?.stop();
   return 0;
 }
 
