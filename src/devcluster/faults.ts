@@ -8,7 +8,7 @@
  * The server asks `before()` about every request except the admin endpoints; the rules come from
  * ControlPlaneOptions.faults, `POST /nimop/faults` or this class's methods (`cp.faults`).
  */
-import { ApiError, qualifiedResource } from './errors.js';
+import { ApiError, STALE, conflict } from './errors.js';
 import type { Route } from './routes.js';
 import {
   validateFaultSpec,
@@ -127,12 +127,7 @@ export function injectedError(f: Pick<ErrorFault, 'code' | 'message' | 'retryAft
     case 409: {
       const r = req.resource;
       const name = r?.name ?? '';
-      const why = f.message ?? 'the object has been modified; please apply your changes to the latest version and try again';
-      return new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(r?.plural ?? '', r?.group ?? '')} "${name}": ${why}`, {
-        name,
-        ...(r?.group ? { group: r.group } : {}),
-        kind: r?.plural ?? '',
-      });
+      return conflict(r?.plural ?? '', r?.group ?? '', name, f.message ?? STALE);
     }
     case 503:
       return new ApiError(503, 'ServiceUnavailable', f.message ?? 'the server is currently unable to handle the request', retryDetails, retryHeader);

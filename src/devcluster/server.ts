@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { installCRD, uninstallCRD } from './crds.js';
 import { Deleter, type DeleteOptions, type Propagation } from './deletion.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
-import { ApiError, badRequest, internal, methodNotAllowed, notFound } from './errors.js';
+import { ApiError, STALE, badRequest, conflict, internal, methodNotAllowed, notFound } from './errors.js';
 import { makeMatcher } from './filters.js';
 import { ApiMetrics } from './metrics.js';
 import { Objects, resourceKey, type WriteOptions, type WriteResult } from './objects.js';
@@ -331,7 +331,7 @@ export class ControlPlane {
       if (operation === 'CREATE') return this.objects.create(t, ns, object, { ...o, applied: true });
       const current = this.objects.get(t, ns, name);
       if (old && current.metadata.resourceVersion !== old.metadata.resourceVersion) {
-        throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${t.plural}${t.group ? `.${t.group}` : ''} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+        throw conflict(t.plural, t.group, name, STALE);
       }
       return this.objects.replace(t, current, object, { ...o, applied: true });
     };
@@ -405,7 +405,7 @@ export class ControlPlane {
   private putScale(res: ServerResponse, t: ResourceType, ns: string | undefined, name: string, body: Obj, opts: WriteOptions): void {
     const existing = this.objects.get(t, ns, name);
     const rv = body?.metadata?.resourceVersion;
-    if (rv && rv !== existing.metadata.resourceVersion) throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${t.plural}.${t.group} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+    if (rv && rv !== existing.metadata.resourceVersion) throw conflict(t.plural, t.group, name, STALE);
     const replicas = body?.spec?.replicas;
     if (!Number.isInteger(replicas) || replicas < 0) throw badRequest('spec.replicas must be a non-negative integer');
     const next = structuredClone(existing);

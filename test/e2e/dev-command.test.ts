@@ -1,26 +1,18 @@
 /** `nimop dev` as a user runs it: the built command, a sample, kubectl, /metrics, Ctrl-C. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { parse } from 'yaml';
 import { KUBECTL, eventually } from '../helpers/devcluster.js';
+import { spawnCollect } from '../helpers/process.js';
 import { REPO } from '../helpers/upstream.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nimop-dev-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(cmd, args, { env, cwd: dir });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const done = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-  return { child, done, out: () => out, err: () => err };
-}
+const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv) => spawnCollect(cmd, args, { env, cwd: dir });
 
 test('nimop dev serves kubectl with the sample created, counts requests, and stops cleanly on Ctrl-C', async () => {
   const kubeconfig = join(dir, 'kube', 'config');
@@ -111,7 +103,7 @@ test('nimop dev registers the admission webhook: kubectl shows its warnings; --s
       await eventually(() => dev.out().includes('Press Ctrl-C'), 'nimop dev to start', 20_000);
       assert.match(dev.out(), /Admission webhook registered/);
       const apply = run(KUBECTL, ['apply', '-f', '-'], env);
-      apply.child.stdin.end(floating);
+      apply.child.stdin!.end(floating);
       const code = await apply.done;
       if (strict) {
         assert.notEqual(code, 0);

@@ -1,9 +1,9 @@
 /** `nimop run` as an operator Deployment runs it: flags, endpoints, the Lease, SIGTERM. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { eventually, startCluster, type TestCluster } from '../helpers/devcluster.js';
+import { spawnCollect } from '../helpers/process.js';
 import { REPO } from '../helpers/upstream.js';
 
 let c: TestCluster;
@@ -12,15 +12,8 @@ before(async () => {
 });
 after(async () => c?.stop());
 
-function nimop(args: string[]) {
-  const child = spawn(process.execPath, [join(REPO, 'bin', 'nimop.js'), ...args], { env: { ...process.env, KUBECONFIG: '' } });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const done = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-  return { child, done, out: () => out, err: () => err };
-}
+const nimop = (args: string[]) =>
+  spawnCollect(process.execPath, [join(REPO, 'bin', 'nimop.js'), ...args], { env: { ...process.env, KUBECONFIG: '' } });
 
 test('nimop run serves health and metrics, takes the Lease, and exits 0 on SIGTERM, releasing it', async () => {
   const run = nimop(['run', '--kubeconfig', c.kubeconfig, '--leader-elect', '--leader-election-namespace', 'kube-system', '--metrics-bind-address', '127.0.0.1:0', '--health-probe-bind-address', '127.0.0.1:0', '--log-level', 'info']);
