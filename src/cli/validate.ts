@@ -54,6 +54,14 @@ function collect(path: string, recursive: boolean, top: boolean, out: string[], 
   } else out.push(path);
 }
 
+/** The manifest files named by `paths` (a directory gives its .yaml, .yml and .json files), and the paths that do not exist. */
+export function collectFiles(paths: string[], recursive: boolean): { files: string[]; missing: string[] } {
+  const files: string[] = [];
+  const missing: string[] = [];
+  for (const p of paths) collect(p, recursive, true, files, missing);
+  return { files, missing };
+}
+
 function readInput(file: string): string {
   return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
 }

@@ -1,11 +1,14 @@
 /** The operator's controllers, registered on a manager. */
 import type { Manager } from '../runtime/manager.js';
+import { setupNIMServiceController } from './nimservice/index.js';
 import { controllerContext, type ControllerContext, type ControllerSetup, type ServiceResolver } from './context.js';
 
 export type { ControllerContext, ServiceResolver } from './context.js';
 
 /** Name → setup of every controller; filled in as controllers land. */
-export const CONTROLLERS: Record<string, ControllerSetup> = {};
+export const CONTROLLERS: Record<string, ControllerSetup> = {
+  nimservice: setupNIMServiceController,
+};
 
 export interface OperatorOptions {
   operatorVersion?: string;

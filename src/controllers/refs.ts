@@ -40,7 +40,7 @@ export const ALL_REFS: readonly ResourceRef[] = [
   DEPLOYMENT, JOB, ROLE, ROLEBINDING, HPA, INGRESS, HTTPROUTE, GRPCROUTE, SERVICEMONITOR,
 ];
 
-export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'use';
 
 /** What a controller does with a resource (or one of its subresources). */
 export interface Permission {

@@ -34,6 +34,14 @@ export function serviceLabels(svc: NIMService, operatorVersion = ''): Record<str
   return mergeMaps(svc.spec.labels, standardLabels(svc.metadata.name ?? '', 'nim-service', operatorVersion));
 }
 
+/**
+ * Labels of a model PVC the operator creates (inventory §2.2.3 step 12, §6 behaviour 26):
+ * `app: k8s-nim-operator`, `app.kubernetes.io/name: <owner name>` and the managed-by label.
+ */
+export function modelPVCLabels(ownerName: string): Record<string, string> {
+  return { app: MANAGED_BY, 'app.kubernetes.io/name': ownerName, [MANAGED_BY_LABEL]: MANAGED_BY };
+}
+
 /** Selector of the NIMService's pods (Deployment selector, Service selector): `{app: <name>}`. */
 export function selectorLabels(svc: NIMService): Record<string, string> {
   return { app: svc.metadata.name ?? '' };

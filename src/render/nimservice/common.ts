@@ -20,6 +20,25 @@ export interface NIMServiceFacts {
    * NIMCache is referenced. Default false (legacy layout), as upstream falls back on any error.
    */
   nativeImage?: boolean;
+  /**
+   * `spec.replicas` of the live Deployment `<name>`; `undefined` when it does not exist. Under
+   * autoscaling the Deployment keeps this count, which is the HPA's to choose.
+   */
+  liveReplicas?: number;
+}
+
+/**
+ * A spec the render cannot turn into a valid child (the admission webhook refuses it, but the webhook
+ * may be off). `field` is the spec path at fault; the message says what to change.
+ */
+export class SpecError extends Error {
+  constructor(
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`${field}: ${detail}`);
+    this.name = 'SpecError';
+  }
 }
 
 /** The API port: `expose.service.port`, 8000 when absent (Appendix A8: upstream dereferences nil). */
@@ -33,6 +52,18 @@ export function grpcPort(svc: NIMService): number | undefined {
 
 export function metricsPort(svc: NIMService): number | undefined {
   return svc.spec.expose?.service?.metricsPort;
+}
+
+/**
+ * The host name of the Ingress and the routes: `<name>.<ns>.<hostDomainName>`. Throws a SpecError
+ * without `hostDomainName` (upstream renders `<name>.<ns>.`, which the API server then refuses).
+ */
+export function routerHost(svc: NIMService): string {
+  const domain = svc.spec.expose?.router?.hostDomainName;
+  if (!domain) {
+    throw new SpecError('spec.expose.router.hostDomainName', 'Required value: is required when spec.expose.router.ingress or spec.expose.router.gateway is set');
+  }
+  return `${svc.metadata.name ?? ''}.${svc.metadata.namespace ?? 'default'}.${domain}`;
 }
 
 /** Metadata of a child: `<name>` (or the given name) in the NIMService's namespace, service labels, owner. */

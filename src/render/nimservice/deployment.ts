@@ -1,4 +1,4 @@
-/** Deployment `<name>` of a standalone, single-node NIMService (inventory §2.2.5; §6 behaviours 2–8, 11, 13, 25, 38, 39). */
+/** Deployment `<name>` of a standalone, single-node NIMService (inventory §2.2.5; §6 behaviours 2–8, 11, 13, 21, 25, 35, 36, 38, 39). */
 import type { V1Container, V1ContainerPort, V1Deployment, V1PodSecurityContext, V1Probe, V1Toleration } from '@kubernetes/client-node';
 import type { Wire } from '../../api/schema.js';
 import type { ContainerSpec } from '../../api/v1alpha1/common.js';
@@ -6,6 +6,7 @@ import type { NIMService } from '../../api/v1alpha1/kinds.js';
 import { podAnnotations, selectorLabels, serviceAnnotations, serviceLabels } from '../labels.js';
 import { apiPort, childMeta, grpcPort, metricsPort, type NIMServiceFacts } from './common.js';
 import { baseEnv, mainEnv, mergeEnv } from './env.js';
+import { minReplicas } from './hpa.js';
 import { containerResources, initMounts, mainMounts, podVolumes, type ModelStore } from './storage.js';
 
 type Container = Wire<V1Container>;
@@ -171,10 +172,12 @@ export function renderDeployment(svc: NIMService, facts: NIMServiceFacts, store:
       spec: podSpec,
     },
   };
-  // Under autoscaling the HPA owns the replica count: we leave `replicas` out, so applying the
-  // Deployment never resets what the HPA chose (upstream writes minReplicas on create and then has
-  // to copy the live count back on every update, §2.2.5). Otherwise `spec.replicas` when set.
-  if (!s.scale?.enabled && s.replicas !== undefined) deploymentSpec.replicas = s.replicas;
+  // Under autoscaling the HPA chooses the replica count: we write back the live Deployment's count,
+  // so re-applying after a spec edit never resets the HPA's choice, and a new Deployment starts at
+  // minReplicas (§2.2.5, §6 behaviour 35). Without autoscaling, `spec.replicas` when set, which also
+  // undoes manual scaling and restores the count once autoscaling is turned off (behaviours 21, 36).
+  if (s.scale?.enabled) deploymentSpec.replicas = facts.liveReplicas ?? minReplicas(svc);
+  else if (s.replicas !== undefined) deploymentSpec.replicas = s.replicas;
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',

@@ -1,7 +1,8 @@
-/** ServiceAccount, Role and RoleBinding `<name>` of a NIMService (inventory §2.2.3 steps 2–4, §6 behaviour 12). */
+/** ServiceAccount, Role and RoleBinding `<name>` of a NIMService (inventory §2.2.3 steps 2–4, §6 behaviour 12; Appendix A13 fixed). */
 import type { V1Role, V1RoleBinding, V1ServiceAccount } from '@kubernetes/client-node';
 import type { Wire } from '../../api/schema.js';
 import type { NIMService } from '../../api/v1alpha1/kinds.js';
+import { requiredSCC } from '../labels.js';
 import { childMeta, type NIMServiceFacts } from './common.js';
 
 /**
@@ -14,14 +15,13 @@ export function renderServiceAccount(svc: NIMService, facts: NIMServiceFacts): W
 }
 
 /**
- * The SCC the Role grants `use` of. Upstream grants `anyuid` whenever `spec.proxy` is set, while
- * the pod annotation asks for `anyuid` only with `proxy.certConfigMap` (Appendix A13, kept: the
- * grant is a superset of what the pod asks for).
+ * The SCC the Role grants `use` of: the one the pods ask for in `openshift.io/required-scc`.
+ * Appendix A13 fix: upstream grants `anyuid` whenever `spec.proxy` is set, while the pods ask for
+ * `anyuid` only with `proxy.certConfigMap`; a proxy without a CA ConfigMap thus leaves the pods
+ * asking for `nonroot`, which the service account may not use, and OpenShift refuses them.
  */
 export function roleSCC(svc: NIMService): string {
-  if (svc.spec.proxy) return 'anyuid';
-  if (svc.spec.storage?.hostPath) return 'hostmount-anyuid';
-  return 'nonroot';
+  return requiredSCC(svc);
 }
 
 /** Role `<name>`: one rule, `use` of the SCC on OpenShift. Labels only (A11). */

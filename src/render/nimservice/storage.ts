@@ -6,7 +6,7 @@
 import type { V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { Wire } from '../../api/schema.js';
 import type { NIMCache, NIMService } from '../../api/v1alpha1/kinds.js';
-import type { NIMServiceFacts } from './common.js';
+import { SpecError, type NIMServiceFacts } from './common.js';
 import { isOptimizedCache } from './env.js';
 
 export type Volume = Wire<V1Volume>;
@@ -172,7 +172,7 @@ export function containerResources(svc: NIMService, store: ModelStore): Resource
   if ((svc.spec.draResources?.length ?? 0) > 0 || hasGPU(own)) return base;
   const tag = profile.config?.['tensorParallelism'] ?? profile.config?.['tp'] ?? '1';
   if (!/^[1-9][0-9]*$/.test(tag)) {
-    throw new Error(`spec.storage.nimCache.profile: profile ${store.profile} has tensor parallelism "${tag}", not a positive integer`);
+    throw new SpecError('spec.storage.nimCache.profile', `profile ${store.profile} has tensor parallelism "${tag}", not a positive integer`);
   }
   return {
     limits: { ...(base?.limits ?? {}), [GPU_RESOURCE]: tag },

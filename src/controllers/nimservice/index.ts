@@ -1,0 +1,85 @@
+/**
+ * The NIMService controller (standalone platform): informers for the NIMService, its children, its
+ * pods, NIMCaches and nodes; a NIMCache's change wakes the services that name it at once.
+ */
+import type { Informer } from '../../runtime/informer.js';
+import { Controller } from '../../runtime/controller.js';
+import type { ResourceRef } from '../../runtime/client/client.js';
+import type { Json } from '../../runtime/client/rest.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../runtime/apply.js';
+import type { ControllerContext, ControllerSetup } from '../context.js';
+import {
+  DEPLOYMENT, EVENT, GRPCROUTE, HPA, HTTPROUTE, INGRESS, NIMCACHE, NIMSERVICE, NODE, OWN, POD, PVC, READ, ROLE, ROLEBINDING,
+  SERVICE, SERVICEACCOUNT, SERVICEMONITOR, type Permission,
+} from '../refs.js';
+import { NIMServiceReconciler } from './reconcile.js';
+
+export { FINALIZER } from './reconcile.js';
+
+/** Kinds the NIMService owns; optional ones get an informer once their API is served. */
+const CHILD_KINDS: ResourceRef[] = [SERVICEACCOUNT, ROLE, ROLEBINDING, SERVICE, DEPLOYMENT, HPA, INGRESS, PVC, HTTPROUTE, GRPCROUTE, SERVICEMONITOR];
+
+export const NIMSERVICE_PERMISSIONS: Permission[] = [
+  { ref: NIMSERVICE, verbs: ['get', 'list', 'watch', 'patch', 'update'], why: 'the primary object; its finalizer is added and removed with patches' },
+  { ref: NIMSERVICE, subresource: 'status', verbs: ['get', 'update'], why: 'status: state, conditions, model, availableReplicas' },
+  { ref: NIMCACHE, verbs: READ, why: 'the NIMCache a service mounts, and its readiness' },
+  { ref: NODE, verbs: READ, why: 'orchestrator detection and admission facts' },
+  { ref: POD, verbs: READ, why: 'why a service is not ready (image pulls, GPUs, probes)' },
+  { ref: EVENT, verbs: ['create', 'patch'], why: 'events on state changes' },
+  ...CHILD_KINDS.map((ref): Permission => ({ ref, verbs: OWN, why: 'a child of a NIMService, applied and pruned' })),
+  // The Role it renders grants `use` of an OpenShift SCC: RBAC only lets us grant what we hold.
+  { ref: { group: 'security.openshift.io', version: 'v1', plural: 'securitycontextconstraints', kind: 'SecurityContextConstraints', namespaced: false }, verbs: ['use'], why: 'granted to each NIMService\'s Role (OpenShift); RBAC requires the granter to hold it' },
+];
+
+const managedBy = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+
+export const setupNIMServiceController: ControllerSetup = (ctx: ControllerContext) => {
+  const m = ctx.manager;
+  const services = m.informer(NIMSERVICE);
+  const nimCaches = m.informer(NIMCACHE);
+  const nodes = m.informer(NODE);
+  const pods = m.informer(POD, { labelSelector: 'app.kubernetes.io/part-of=nim-service' });
+  pods.addIndexer('app', (p) => (p.metadata?.labels?.app ? [`${p.metadata.namespace}/${p.metadata.labels.app}`] : []));
+  services.addIndexer('nimcache', (s) => (s.spec?.storage?.nimCache?.name ? [`${s.metadata.namespace}/${s.spec.storage.nimCache.name}`] : []));
+
+  const children = new Map<string, Informer>();
+  let controller: Controller | undefined;
+  const keyOf = (r: ResourceRef) => `${r.group}/${r.plural}`;
+  const childInformer = (ref: ResourceRef): Informer => {
+    let inf = children.get(keyOf(ref));
+    if (!inf) {
+      // Every child carries the managed-by label, so the caches hold only what we made (§2.0.7).
+      inf = m.informer(ref, { labelSelector: managedBy });
+      children.set(keyOf(ref), inf);
+      controller?.owns(inf, 'NIMService', 'apps.nvidia.com/v1alpha1');
+    }
+    return inf;
+  };
+  const optional = new Set([HTTPROUTE, GRPCROUTE, SERVICEMONITOR].map(keyOf));
+  for (const ref of CHILD_KINDS) if (!optional.has(keyOf(ref))) childInformer(ref);
+
+  const reconciler = new NIMServiceReconciler(ctx, {
+    services,
+    nimCaches,
+    nodes,
+    pods,
+    child: (ref) => {
+      // An optional API's informer starts only once the API is served.
+      if (optional.has(keyOf(ref)) && !ctx.apis.has(ref)) return EMPTY;
+      return childInformer(ref);
+    },
+  });
+  controller = new Controller('nimservice', reconciler, m.queue('nimservice'))
+    .for(services)
+    .watches(nimCaches, (c: Json) => services.byIndex('nimcache', `${c.metadata.namespace}/${c.metadata.name}`).map((s) => ({ namespace: s.metadata.namespace, name: s.metadata.name })))
+    .watches(pods, (p: Json) => (p.metadata?.labels?.app ? [{ namespace: p.metadata.namespace, name: p.metadata.labels.app }] : []));
+  for (const inf of children.values()) controller.owns(inf, 'NIMService', 'apps.nvidia.com/v1alpha1');
+  // An API installed later (the Gateway API, the Prometheus Operator): every service is looked at again.
+  ctx.apis.onInstalled(() => {
+    for (const s of services.list()) controller!.queue.add(`${s.metadata.namespace}/${s.metadata.name}`);
+  });
+  return controller;
+};
+
+/** Stands in for the cache of an API the cluster does not serve. */
+const EMPTY = { get: () => undefined, list: () => [], byIndex: () => [] } as unknown as Informer;
