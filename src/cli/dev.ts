@@ -13,6 +13,8 @@ import { RestClient } from '../runtime/client/rest.js';
 import type { AdmissionFacts } from '../webhooks/rules/index.js';
 import { NIMSERVICE_PATH, WebhookServer, selfSignedCertificate, webhookConfiguration } from '../webhooks/server.js';
 import { VERSION } from './version.js';
+import { startDevOperator } from './dev-operator.js';
+import { ADDONS, DEFAULT_ADDONS, installAddons } from '../devcluster/ecosystem/index.js';
 import { ControlPlane } from '../devcluster/server.js';
 import { CatalogueError, devOptions, startSimulation, type Simulation } from '../devcluster/sim/index.js';
 import type { Obj } from '../devcluster/store.js';
@@ -31,6 +33,8 @@ export interface DevOptions {
   catalogue?: string;
   stepDelay?: string;
   timeScale?: string;
+  without?: string;
+  logLevel?: string;
 }
 
 /** Creates the objects of manifest files (as `kubectl create -f`); returns one line per object. */
@@ -83,6 +87,15 @@ export async function devCommand(opts: DevOptions): Promise<number> {
   const crdType = cp.registry.get('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!;
   // ensure(): on a restart with --data-dir the CRDs are already there (and may need an update).
   for (const crd of allCRDs()) cp.objects.ensure(crdType, undefined, crd as Obj, { fieldManager: 'nimop' });
+  const without = (opts.without ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = without.filter((n) => !(n in ADDONS));
+  if (unknown.length) {
+    process.stderr.write(`error: --without: unknown add-on ${unknown.join(', ')} (known: ${Object.keys(ADDONS).join(', ')})\n`);
+    await cp.stop();
+    return 2;
+  }
+  const addons = DEFAULT_ADDONS.filter((n) => !without.includes(n));
+  installAddons(cp, addons);
   let sim: Simulation | undefined;
   if (opts.simulation) {
     const step = opts.stepDelay !== undefined ? Number(opts.stepDelay) : undefined;
@@ -126,7 +139,11 @@ export async function devCommand(opts: DevOptions): Promise<number> {
   if (webhook) out.push(`Admission webhook registered (${opts.strict ? 'strict: sharp edges are refused' : 'sharp edges are warnings'}); --no-webhook turns it off.`);
   if (opts.dataDir) out.push(`Objects persist in ${resolve(opts.dataDir)} across restarts.`);
   if (faults) out.push('Fault injection is on (see GET /nimop/faults).');
-  if (opts.operator) out.push('The operator is not part of nimop dev yet: only the control plane runs.');
+  if (addons.length) out.push(`Add-ons: ${addons.map((n) => `${n} (${ADDONS[n]!.description})`).join('; ')}; --without NAME leaves one out.`);
+  const operator = opts.operator
+    ? await startDevOperator(cp, kubeconfig, { logLevel: opts.logLevel ?? 'warn', print: (lines) => process.stdout.write(`${lines.join('\n')}\n`) })
+    : undefined;
+  out.push(operator ? 'The operator runs with it (--no-operator: the control plane only); its log goes to standard error.' : 'The operator is off (--no-operator): nothing reconciles NIMCaches or NIMServices.');
   if (opts.filename?.length) out.push(...createFromFiles(cp, opts.filename));
   out.push('Press Ctrl-C to stop.');
   process.stdout.write(`${out.join('\n')}\n`);
@@ -146,6 +163,7 @@ export async function devCommand(opts: DevOptions): Promise<number> {
     process.once('SIGTERM', stop);
   });
   clearInterval(ticker);
+  await operator?.stop();
   await webhook?.stop();
   await sim?.stop();
   await cp.stop();

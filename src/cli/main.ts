@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { crdsCommand } from './crds.js';
 import { devCommand, type DevOptions } from './dev.js';
+import { migrateCommand } from './migrate.js';
 import { runCommand, type RunOptions } from './run.js';
 import { validateCommand } from './validate.js';
 import { VERSION } from './version.js';
@@ -31,9 +32,25 @@ export async function run(argv: string[]): Promise<number> {
         .default('Strict'),
     )
     .option('--strict', 'refuse the sharp edges (floating image tags, emptyDir model storage …) instead of warning about them', false)
+    .option('--cluster', 'also read what the webhook reads from the cluster: node labels, NIMCaches, the server version and, for updates, the existing objects', false)
+    .option('--kubeconfig <path>', 'with --cluster: the kubeconfig (default: $KUBECONFIG, else ~/.kube/config)')
     .argument('[paths...]', 'more files or directories (same as -f)')
-    .action(async (paths: string[], opts: { filename?: string[]; recursive: boolean; output: 'text' | 'json'; fieldValidation: 'Strict' | 'Warn' | 'Ignore'; strict: boolean }) => {
+    .action(async (paths: string[], opts: { filename?: string[]; recursive: boolean; output: 'text' | 'json'; fieldValidation: 'Strict' | 'Warn' | 'Ignore'; strict: boolean; cluster: boolean; kubeconfig?: string }) => {
       code = await validateCommand([...(opts.filename ?? []), ...paths], opts);
+    });
+
+  program
+    .command('migrate')
+    .description('Rewrite deprecated fields (spec.expose.ingress, spec.podAffinity) of NIMService and NIMPipeline manifests, keeping comments and key order.')
+    .addOption(
+      new Option('-f, --filename <path>', 'file or directory of YAML/JSON manifests; "-" reads standard input; repeatable')
+        .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]),
+    )
+    .option('-R, --recursive', 'descend into subdirectories of directories given with -f', false)
+    .option('--in-place', 'rewrite the files that change instead of printing the result', false)
+    .argument('[paths...]', 'more files or directories (same as -f)')
+    .action(async (paths: string[], opts: { filename?: string[]; recursive: boolean; inPlace: boolean }) => {
+      code = await migrateCommand([...(opts.filename ?? []), ...paths], opts);
     });
 
   program
@@ -52,6 +69,8 @@ export async function run(argv: string[]): Promise<number> {
     .option('--port <port>', 'port on 127.0.0.1 (0 picks a free one)', '0')
     .option('--kubeconfig <path>', 'where to write a kubeconfig for it', '.nimop/kubeconfig')
     .option('--no-operator', 'run the control plane only')
+    .option('--without <addons>', 'leave out add-ons installed by default, comma-separated: gateway-api, prometheus-operator')
+    .option('--log-level <level>', 'the operator\'s log level (standard error): debug, info, warn or error', 'warn')
     .option('--no-webhook', 'do not run and register the operator\'s admission webhook')
     .option('--strict', 'the webhook refuses sharp edges instead of warning about them', false)
     .option('--no-simulation', 'serve the API only: no simulated nodes, pods, controllers or NIM endpoints')

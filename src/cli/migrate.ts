@@ -27,6 +27,7 @@ export async function migrateCommand(paths: string[], opts: MigrateOptions): Pro
   const err: string[] = missing.map((m) => `error: the path "${m}" does not exist`);
   const printed: string[] = [];
   let failed = missing.length > 0;
+  let rewritten = 0;
   for (const file of files) {
     const shown = file === '-' ? '<stdin>' : file;
     let text: string;
@@ -45,18 +46,19 @@ export async function migrateCommand(paths: string[], opts: MigrateOptions): Pro
     }
     err.push(...r.changes, ...r.warnings);
     if (opts.inPlace) {
-      if (r.changed) writeFileSync(file, r.output);
+      if (r.changed) {
+        writeFileSync(file, r.output);
+        rewritten++;
+      }
     } else printed.push(r.output);
   }
-  if (opts.inPlace) {
-    const n = new Set(files.filter((f) => err.some((l) => l.startsWith(`${f}: document `) && l.includes(' → '))));
-    err.push(`${n.size} file${n.size === 1 ? '' : 's'} rewritten`);
-  }
+  if (opts.inPlace) err.push(`${rewritten} file${rewritten === 1 ? '' : 's'} rewritten`);
   // Files are joined as one YAML stream: each ends with a line break and the next starts a document.
-  const body = printed
-    .filter((t) => t !== '')
-    .map((t) => (t.endsWith('\n') ? t : `${t}\n`))
-    .join('---\n');
+  let body = '';
+  for (const t of printed.filter((x) => x.trim() !== '')) {
+    if (body !== '' && !t.startsWith('---')) body += '---\n';
+    body += t.endsWith('\n') ? t : `${t}\n`;
+  }
   if (body) process.stdout.write(body);
   if (err.length) process.stderr.write(`${err.join('\n')}\n`);
   return failed ? 1 : 0;

@@ -7,6 +7,7 @@ import { leaderElection } from '../runtime/leader.js';
 import { Manager } from '../runtime/manager.js';
 import { createLogger } from '../runtime/observability.js';
 import { VERSION } from './version.js';
+import { setupControllers } from '../controllers/index.js';
 
 export interface RunOptions {
   enableWebhooks: boolean;
@@ -48,6 +49,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   if (opts.leaderElect) {
     manager.useLeaderElection(leaderElection(manager.client, { namespace: opts.leaderElectionNamespace ?? podNamespace(), logger: log }));
   }
+  // The controllers reach model endpoints through cluster DNS (the operator runs in the cluster).
+  const controllers = setupControllers(manager, { operatorVersion: process.env.OPERATOR_VERSION ?? VERSION });
   log.info({ version: VERSION, host: hostname(), namespaces: opts.namespace ?? 'all', leaderElect: opts.leaderElect }, 'starting nim-operator');
   let webhook: WebhookServer | undefined;
   let certWatcher: FSWatcher | undefined;
@@ -77,6 +80,13 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       }
     });
   }
+  try {
+    await controllers.apis.start();
+  } catch (e) {
+    process.stderr.write(`error: cannot reach the API server's discovery: ${(e as Error).message}\n`);
+    await webhook?.stop();
+    return 1;
+  }
   await manager.start();
   log.info({ metrics: manager.addresses.metrics, health: manager.addresses.health }, 'running');
   await new Promise<void>((done) => {
@@ -85,6 +95,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   });
   log.info('shutting down');
   certWatcher?.close();
+  controllers.apis.stop();
   await manager.stop();
   await webhook?.stop();
   return 0;

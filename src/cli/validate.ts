@@ -1,11 +1,16 @@
 /** `nimop validate`: offline validation of manifests, with the API server's rules and messages. */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { parseManifests } from '../api/manifests.js';
-import { validateObject } from '../api/validate.js';
+import { GROUP, kindDefinition } from '../api/v1alpha1/kinds.js';
+import { validateObject, validatorFor } from '../api/validate.js';
 import { causeReason, errorBody } from '../api/validation/index.js';
 import { isPlainObject } from '../api/validation/structural.js';
-import { admissionCheck } from '../webhooks/rules/index.js';
+import { admissionCheck, type AdmissionFacts } from '../webhooks/rules/index.js';
+import { Client, type ResourceRef } from '../runtime/client/client.js';
+import { isNotFound, RestClient } from '../runtime/client/rest.js';
+import { VERSION } from './version.js';
 
 export interface Problem {
   field: string;
@@ -27,6 +32,95 @@ export interface DocumentResult {
   errors: Problem[];
   warnings: string[];
 }
+
+// ---------------------------------------------------------------------------------------------
+// --cluster: what the webhook reads through the API, read here through the kubeconfig.
+
+/** Facts of a cluster as the webhook sees them, read once per namespace. */
+export interface ClusterView {
+  /** The kubeconfig context's namespace: where an object without metadata.namespace goes. */
+  namespace: string;
+  facts(namespace: string): Promise<AdmissionFacts>;
+  /** The stored object of that name, when the manifest would update one. */
+  existing(kind: string, namespace: string, name: string): Promise<Record<string, unknown> | undefined>;
+  close(): void;
+}
+
+const NODES: ResourceRef = { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false };
+const TIMEOUT_MS = 15_000;
+
+/** Loads the kubeconfig (the file, else $KUBECONFIG or ~/.kube/config) and checks that the cluster answers. */
+export async function connectCluster(kubeconfig?: string): Promise<ClusterView> {
+  const kc = new KubeConfig();
+  const source = kubeconfig ?? (process.env.KUBECONFIG || '~/.kube/config');
+  let rest: RestClient;
+  try {
+    if (kubeconfig !== undefined) kc.loadFromFile(kubeconfig);
+    else kc.loadFromDefault();
+    rest = new RestClient(kc, { userAgent: `nimop-validate/${VERSION}` });
+  } catch (e) {
+    throw new Error(`cannot load the kubeconfig ${source}: ${(e as Error).message}`);
+  }
+  const where = `the cluster at ${rest.server.origin} (kubeconfig ${source})`;
+  const read = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
+    try {
+      return await f();
+    } catch (e) {
+      throw new Error(`cannot read ${what} from ${where}: ${(e as Error).message || (e as { code?: string }).code || String(e)}`);
+    }
+  };
+  const client = new Client(rest);
+  const get = <T>(path: string) => rest.request<T>({ method: 'GET', path, timeoutMs: TIMEOUT_MS });
+  let version: { gitVersion?: string };
+  try {
+    version = await get<{ gitVersion?: string }>('/version');
+  } catch (e) {
+    rest.close();
+    throw new Error(`cannot reach ${where}: ${(e as Error).message || (e as { code?: string }).code || String(e)}`);
+  }
+  const namespace = kc.getContextObject(kc.getCurrentContext())?.namespace || 'default';
+  let nodes: Promise<AdmissionFacts['nodes']> | undefined;
+  const caches = new Map<string, Promise<AdmissionFacts['nimCaches']>>();
+  const ref = (kind: string): ResourceRef | undefined => {
+    const def = kindDefinition(kind);
+    return def ? { group: GROUP, version: 'v1alpha1', plural: def.plural, kind, namespaced: true } : undefined;
+  };
+  return {
+    namespace,
+    async facts(ns) {
+      nodes ??= read('nodes', async () => (await client.list(NODES)).items as AdmissionFacts['nodes']);
+      let c = caches.get(ns);
+      if (!c) {
+        // No NIMCache CRD (404) means no NIMCaches.
+        c = read(`the NIMCaches of namespace ${ns}`, async () => {
+          try {
+            return (await client.list(ref('NIMCache')!, { namespace: ns })).items as AdmissionFacts['nimCaches'];
+          } catch (e) {
+            if (isNotFound(e)) return [];
+            throw e;
+          }
+        });
+        caches.set(ns, c);
+      }
+      return { nodes: await nodes, nimCaches: await c, ...(version.gitVersion ? { serverVersion: version.gitVersion } : {}) };
+    },
+    async existing(kind, ns, name) {
+      const r = ref(kind);
+      if (!r) return undefined;
+      return read(`${kind} ${ns}/${name}`, async () => {
+        try {
+          return await client.get<Record<string, unknown>>(r, ns, name);
+        } catch (e) {
+          if (isNotFound(e)) return undefined;
+          throw e;
+        }
+      });
+    },
+    close: () => rest.close(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 
 const MANIFEST_EXT = /\.(ya?ml|json)$/i;
 
@@ -70,13 +164,31 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-export function validateFiles(paths: string[], opts: { recursive: boolean; fieldValidation: 'Strict' | 'Warn' | 'Ignore'; strict?: boolean }): {
-  results: DocumentResult[];
-  missing: string[];
-} {
-  const files: string[] = [];
-  const missing: string[] = [];
-  for (const p of paths) collect(p, opts.recursive, true, files, missing);
+export interface ValidateFilesOptions {
+  recursive: boolean;
+  fieldValidation: 'Strict' | 'Warn' | 'Ignore';
+  strict?: boolean;
+  /** What the cluster knows (`--cluster`); without it, rules that need cluster facts are skipped. */
+  cluster?: ClusterView;
+}
+
+/** The existing object (on update) and the facts the webhook would read, for one object of ours. */
+async function clusterContext(
+  cluster: ClusterView | undefined,
+  v: unknown,
+  kind: string | undefined,
+  namespace: string | undefined,
+  name: string | undefined,
+): Promise<{ old?: Record<string, unknown>; facts?: AdmissionFacts }> {
+  if (!cluster || !kind || !isPlainObject(v) || validatorFor(kind) === undefined) return {};
+  const ns = namespace ?? cluster.namespace;
+  const old = name ? await cluster.existing(kind, ns, name) : undefined;
+  const facts: AdmissionFacts = await cluster.facts(ns);
+  return { ...(old ? { old } : {}), facts };
+}
+
+export async function validateFiles(paths: string[], opts: ValidateFilesOptions): Promise<{ results: DocumentResult[]; missing: string[] }> {
+  const { files, missing } = collectFiles(paths, opts.recursive);
   const results: DocumentResult[] = [];
   for (const file of files) {
     const shown = file === '-' ? '<stdin>' : file;
@@ -114,7 +226,9 @@ export function validateFiles(paths: string[], opts: { recursive: boolean; field
         errors: [],
         warnings: [],
       };
-      const verdict = validateObject(v, { fieldValidation: opts.fieldValidation });
+      const group = typeof base.apiVersion === 'string' && base.apiVersion.startsWith('apps.nvidia.com/');
+      const ctx = group ? await clusterContext(opts.cluster, v, base.kind, base.namespace, str(meta.name)) : {};
+      const verdict = validateObject(v, { fieldValidation: opts.fieldValidation, ...(ctx.old ? { old: ctx.old } : {}) });
       base.warnings = verdict.warnings;
       if (verdict.status === 'skipped') {
         base.status = 'skipped';
@@ -124,7 +238,7 @@ export function validateFiles(paths: string[], opts: { recursive: boolean; field
         base.errors = verdict.errors.map((e) => ({ field: e.field, reason: causeReason(e), message: errorBody(e) }));
       } else {
         // The schema admits it: now the admission webhook's rules, on the defaulted object.
-        const admission = admissionCheck(verdict.object, { strict: opts.strict ?? false });
+        const admission = admissionCheck(verdict.object, { strict: opts.strict ?? false, ...ctx });
         base.warnings = [...base.warnings, ...admission.warnings];
         if (admission.errors.length) {
           base.status = 'invalid';
@@ -146,13 +260,28 @@ function label(r: DocumentResult): string {
 
 export async function validateCommand(
   paths: string[],
-  opts: { recursive: boolean; output: 'text' | 'json'; fieldValidation: 'Strict' | 'Warn' | 'Ignore'; strict?: boolean },
+  opts: { recursive: boolean; output: 'text' | 'json'; fieldValidation: 'Strict' | 'Warn' | 'Ignore'; strict?: boolean; cluster?: boolean; kubeconfig?: string },
 ): Promise<number> {
   if (paths.length === 0) {
     process.stderr.write('error: give manifests with -f FILE|DIR (or - for standard input)\n');
     return 2;
   }
-  const { results, missing } = validateFiles(paths, opts);
+  if (opts.kubeconfig !== undefined && !opts.cluster) {
+    process.stderr.write('error: --kubeconfig is read only with --cluster; without --cluster nothing is read from a cluster\n');
+    return 2;
+  }
+  let cluster: ClusterView | undefined;
+  let outcome: { results: DocumentResult[]; missing: string[] };
+  try {
+    if (opts.cluster) cluster = await connectCluster(opts.kubeconfig);
+    outcome = await validateFiles(paths, { recursive: opts.recursive, fieldValidation: opts.fieldValidation, strict: opts.strict ?? false, ...(cluster ? { cluster } : {}) });
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    cluster?.close();
+  }
+  const { results, missing } = outcome;
   const count = (s: DocumentResult['status']) => results.filter((r) => r.status === s).length;
   const summary = { valid: count('valid'), invalid: count('invalid'), skipped: count('skipped'), missing: missing.length };
   if (opts.output === 'json') {
