@@ -5,6 +5,7 @@ import { devCommand, type DevOptions } from './dev.js';
 import { migrateCommand } from './migrate.js';
 import { runCommand, type RunOptions } from './run.js';
 import { validateCommand } from './validate.js';
+import { renderCommand, type RenderOptions } from './render.js';
 import { VERSION } from './version.js';
 
 export async function run(argv: string[]): Promise<number> {
@@ -51,6 +52,16 @@ export async function run(argv: string[]): Promise<number> {
     .argument('[paths...]', 'more files or directories (same as -f)')
     .action(async (paths: string[], opts: { filename?: string[]; recursive: boolean; inPlace: boolean }) => {
       code = await migrateCommand([...(opts.filename ?? []), ...paths], opts);
+    });
+
+  program
+    .command('render')
+    .description('Print, without a cluster, the objects the operator would create for the NIMServices in the files (a NIMCache in the files is taken as Ready).')
+    .requiredOption('-f, --filename <path...>', 'files or directories of manifests ("-" reads standard input)')
+    .option('-R, --recursive', 'descend into subdirectories of directories given with -f', false)
+    .option('-o, --output <format>', 'yaml or json', 'yaml')
+    .action((opts: RenderOptions) => {
+      code = renderCommand(opts);
     });
 
   program
