@@ -87,6 +87,8 @@ export function ownerReference(svc: NIMService): Wire<V1OwnerReference> {
   };
 }
 
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 interface WithMeta {
   metadata?: { annotations?: Record<string, string> };
 }
@@ -95,12 +97,18 @@ interface WithMeta {
  * Sets `nvidia.com/parent-spec-hash` and `nvidia.com/last-applied-hash` on a rendered child. The
  * last-applied hash covers the whole child except the two hash annotations, as upstream's does.
  */
-export function withHashes<T extends WithMeta>(child: T, parentSpecHash: string): T {
+export function withHashes<T extends WithMeta>(child: T, parentSpecHash: string, opts: { ignoreReplicas?: boolean } = {}): T {
   const meta = (child.metadata ??= {});
   const annotations = { ...(meta.annotations ?? {}) };
   delete annotations[PARENT_SPEC_HASH];
   delete annotations[LAST_APPLIED_HASH];
-  const bare = { ...child, metadata: { ...meta, annotations } };
+  const bare = { ...child, metadata: { ...meta, annotations } } as unknown as Record<string, unknown>;
+  // Under autoscaling the replica count is the HPA's: it must not change the hash, or every scaling
+  // event would be followed by a write of the Deployment.
+  if (opts.ignoreReplicas && isObj(bare.spec)) {
+    const { replicas: _ignored, ...spec } = bare.spec;
+    bare.spec = spec;
+  }
   const last = deepHash(bare);
   meta.annotations = { ...annotations, [PARENT_SPEC_HASH]: parentSpecHash, [LAST_APPLIED_HASH]: last };
   return child;

@@ -6,7 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { NIMService } from '../../api/v1alpha1/kinds.js';
 import type { NIMServiceFacts } from '../../render/nimservice/index.js';
-import { renderNIMService } from '../../render/nimservice/index.js';
+import { SpecError, isCreateOnly, renderNIMService } from '../../render/nimservice/index.js';
 import { apiPort } from '../../render/nimservice/common.js';
 import type { ResourceRef } from '../../runtime/client/client.js';
 import { KubeError, isConflict, isNotFound, type Json } from '../../runtime/client/rest.js';
@@ -83,7 +83,7 @@ export class NIMServiceReconciler {
 
   private facts(svc: NIMService): NIMServiceFacts {
     const ns = svc.metadata.namespace;
-    const facts: NIMServiceFacts & { liveReplicas?: number } = {
+    const facts: NIMServiceFacts = {
       operatorVersion: this.ctx.operatorVersion,
       orchestrator: detectOrchestrator(this.caches.nodes.list()),
     };
@@ -114,6 +114,7 @@ export class NIMServiceReconciler {
     try {
       render = renderNIMService(svc, this.facts(svc));
     } catch (e) {
+      if (e instanceof SpecError) return { outcome: { state: 'Failed', reason: 'InvalidSpec', message: e.message } };
       return { outcome: { state: 'Failed', reason: 'Failed', message: (e as Error).message } };
     }
     const problems: Outcome[] = [];
@@ -125,9 +126,10 @@ export class NIMServiceReconciler {
         continue;
       }
       const live = this.caches.child(ref).get(ns, child.metadata.name);
+      // A claim is created once and then left alone (its spec is mostly immutable); one that exists
+      // already, ours or not, is reused, as upstream does.
+      if (live && isCreateOnly(child)) continue;
       if (live && !ownedBy(live, svc)) {
-        // A claim we are told to create but that exists already is reused, as upstream does.
-        if (child.kind === 'PersistentVolumeClaim') continue;
         problems.push({ state: 'Failed', reason: 'ChildConflict', message: `${child.kind} ${child.metadata.name} already exists and is not owned by this NIMService; delete or rename it` });
         continue;
       }
@@ -141,8 +143,7 @@ export class NIMServiceReconciler {
         throw e;
       }
     }
-    const absent = ((render as { absent?: { apiVersion: string; kind: string; name: string }[] }).absent ?? []);
-    for (const a of absent) {
+    for (const a of render.absent) {
       const ref = refOf(a.apiVersion, a.kind);
       if (!ref || (OPTIONAL_KINDS[a.kind] && !this.ctx.apis.has(ref))) continue;
       const live = this.caches.child(ref).get(ns, a.name);

@@ -62,7 +62,7 @@ export function childRef(obj: { apiVersion?: string; kind?: string; metadata?: {
  * Children the controller creates when missing but never updates: the model PVC, which is reused as
  * it is when it exists (§6 behaviour 26), and whose spec is mostly immutable anyway.
  */
-export function isCreateOnly(child: Pick<ChildRef, 'kind'>): boolean {
+export function isCreateOnly(child: { kind?: string }): boolean {
   return child.kind === 'PersistentVolumeClaim';
 }
 
@@ -126,6 +126,6 @@ export function renderNIMService(svc: NIMService, facts: NIMServiceFacts = {}): 
   if (modelPVCWanted(svc)) children.push(withHashes(renderModelPVC(svc, facts), hash));
   const store = resolveModelStore(svc, facts);
   if (isStorageProblem(store)) return { children, absent, blocked: store };
-  children.push(withHashes(renderDeployment(svc, facts, store), hash));
+  children.push(withHashes(renderDeployment(svc, facts, store), hash, { ignoreReplicas: svc.spec.scale?.enabled === true }));
   return { children, absent };
 }

@@ -36,20 +36,24 @@ export function readyCache(cache: NIMCache, extra: Partial<NonNullable<NIMCache[
   return { ...cache, status: { state: 'Ready', pvc: `${cache.metadata.name}-pvc`, ...extra } };
 }
 
-/** A NIMService fixture built from a spec fragment (§6 fixture: PVC `models`, authSecret, port 8000). */
+/**
+ * A NIMService fixture built from a spec fragment (§6 fixture: PVC `models`, authSecret, port 8000,
+ * replicas 1); a field given as `undefined` is removed from the fixture.
+ */
 export function fixture(spec: Record<string, unknown> = {}, name = 'llm'): NIMService {
+  const merged: Record<string, unknown> = {
+    image: { repository: 'nvcr.io/nim/x', tag: '1.0' },
+    authSecret: 'ngc-api',
+    storage: { pvc: { name: 'models' } },
+    expose: { service: { port: 8000 } },
+    replicas: 1,
+    ...spec,
+  };
   const v = validateObject({
     apiVersion: 'apps.nvidia.com/v1alpha1',
     kind: 'NIMService',
     metadata: { name, namespace: 'ns' },
-    spec: {
-      image: { repository: 'nvcr.io/nim/x', tag: '1.0' },
-      authSecret: 'ngc-api',
-      storage: { pvc: { name: 'models' } },
-      expose: { service: { port: 8000 } },
-      replicas: 1,
-      ...spec,
-    },
+    spec: Object.fromEntries(Object.entries(merged).filter(([, x]) => x !== undefined)),
   });
   assert.equal(v.status, 'valid', JSON.stringify(v.errors));
   const o = v.object as unknown as NIMService;
@@ -72,11 +76,18 @@ const SCHEMAS: Record<string, string> = {
   Role: 'V1Role',
   RoleBinding: 'V1RoleBinding',
   Service: 'V1Service',
+  Ingress: 'V1Ingress',
+  HorizontalPodAutoscaler: 'V2HorizontalPodAutoscaler',
+  PersistentVolumeClaim: 'V1PersistentVolumeClaim',
   Deployment: 'V1Deployment',
 };
+/** A child of a built-in Kubernetes kind (the others are CRD kinds: HTTPRoute, GRPCRoute, ServiceMonitor). */
+export const isBuiltIn = (child: Child): boolean => child.kind! in SCHEMAS;
 const validators = new Map<string, StructuralValidator>();
+/** Checks a built-in child against the Kubernetes schema: no errors, no unknown fields. */
 export function assertValidK8s(child: Child): void {
-  const model = SCHEMAS[child.kind!]!;
+  const model = SCHEMAS[child.kind!];
+  assert.ok(model, `${child.kind} is not a built-in kind`);
   let v = validators.get(model);
   if (!v) validators.set(model, (v = new StructuralValidator(k8sSchema(model))));
   const r = v.admit(child);
@@ -84,3 +95,7 @@ export function assertValidK8s(child: Child): void {
   assert.deepEqual(r.unknownFields, [], `${child.kind} has unknown fields`);
 }
 
+/** Checks every built-in child of a render against the Kubernetes schema. */
+export function assertAllValid(children: Child[]): void {
+  for (const c of children) if (isBuiltIn(c)) assertValidK8s(c);
+}

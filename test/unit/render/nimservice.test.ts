@@ -30,6 +30,14 @@ describe('examples/basic/llm.yaml', () => {
     assert.deepEqual(children.map((c) => `${c.kind}/${c.metadata!.name}`), [
       'ServiceAccount/llama3-8b', 'Role/llama3-8b', 'RoleBinding/llama3-8b', 'Service/llama3-8b', 'Deployment/llama3-8b',
     ]);
+    // No optional feature is on: each optional child is listed for deletion.
+    assert.deepEqual(renderNIMService(svc, facts).absent.map((a) => `${a.apiVersion} ${a.kind}/${a.name}`), [
+      'networking.k8s.io/v1 Ingress/llama3-8b',
+      'gateway.networking.k8s.io/v1 HTTPRoute/llama3-8b',
+      'gateway.networking.k8s.io/v1 GRPCRoute/llama3-8b',
+      'autoscaling/v2 HorizontalPodAutoscaler/llama3-8b',
+      'monitoring.coreos.com/v1 ServiceMonitor/llama3-8b',
+    ]);
     for (const c of children) {
       assert.equal(c.metadata!.namespace, 'default');
       assert.deepEqual(c.metadata!.ownerReferences, [
@@ -255,12 +263,4 @@ describe('examples/serving/probes-and-scheduling.yaml', () => {
   });
 });
 
-describe('examples/serving/autoscaling.yaml', () => {
-  test('replicas is absent under autoscaling', () => {
-    const { services, caches } = loadExample('examples/serving/autoscaling.yaml');
-    const d = deploymentOf(services[0]!, { nimCache: readyCache(caches[0]!) });
-    assert.equal('replicas' in d.spec!, false);
-    assertValidK8s(d);
-  });
-});
 
