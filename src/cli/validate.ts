@@ -1,15 +1,18 @@
-/** `nimop validate`: offline validation of manifests, with the API server's rules and messages. */
+/**
+ * `nimop validate`: validation of manifests with the API server's and the webhook's rules and
+ * messages; offline, or with `--cluster` reading the facts the webhook reads.
+ */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
 import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import { parseManifests } from '../api/manifests.js';
 import { GROUP, kindDefinition } from '../api/v1alpha1/kinds.js';
 import { validateObject, validatorFor } from '../api/validate.js';
 import { causeReason, errorBody } from '../api/validation/index.js';
 import { isPlainObject } from '../api/validation/structural.js';
-import { admissionCheck, type AdmissionFacts } from '../webhooks/rules/index.js';
 import { Client, type ResourceRef } from '../runtime/client/client.js';
 import { isNotFound, RestClient } from '../runtime/client/rest.js';
+import { admissionCheck, type AdmissionFacts } from '../webhooks/rules/index.js';
 import { VERSION } from './version.js';
 
 export interface Problem {
@@ -62,11 +65,13 @@ export async function connectCluster(kubeconfig?: string): Promise<ClusterView> 
     throw new Error(`cannot load the kubeconfig ${source}: ${(e as Error).message}`);
   }
   const where = `the cluster at ${rest.server.origin} (kubeconfig ${source})`;
+  // A refused connection to a dual-stack host is an AggregateError without a message, but with a code.
+  const why = (e: unknown) => (e as Error).message || (e as { code?: string }).code || String(e);
   const read = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
     try {
       return await f();
     } catch (e) {
-      throw new Error(`cannot read ${what} from ${where}: ${(e as Error).message || (e as { code?: string }).code || String(e)}`);
+      throw new Error(`cannot read ${what} from ${where}: ${why(e)}`);
     }
   };
   const client = new Client(rest);
@@ -76,7 +81,7 @@ export async function connectCluster(kubeconfig?: string): Promise<ClusterView> 
     version = await get<{ gitVersion?: string }>('/version');
   } catch (e) {
     rest.close();
-    throw new Error(`cannot reach ${where}: ${(e as Error).message || (e as { code?: string }).code || String(e)}`);
+    throw new Error(`cannot reach ${where}: ${why(e)}`);
   }
   const namespace = kc.getContextObject(kc.getCurrentContext())?.namespace || 'default';
   let nodes: Promise<AdmissionFacts['nodes']> | undefined;
@@ -102,7 +107,8 @@ export async function connectCluster(kubeconfig?: string): Promise<ClusterView> 
         });
         caches.set(ns, c);
       }
-      return { nodes: await nodes, nimCaches: await c, ...(version.gitVersion ? { serverVersion: version.gitVersion } : {}) };
+      const [n, nimCaches] = await Promise.all([nodes, c]);
+      return { nodes: n, nimCaches, ...(version.gitVersion ? { serverVersion: version.gitVersion } : {}) };
     },
     async existing(kind, ns, name) {
       const r = ref(kind);
@@ -226,7 +232,7 @@ export async function validateFiles(paths: string[], opts: ValidateFilesOptions)
         errors: [],
         warnings: [],
       };
-      const group = typeof base.apiVersion === 'string' && base.apiVersion.startsWith('apps.nvidia.com/');
+      const group = base.apiVersion?.startsWith(`${GROUP}/`) ?? false;
       const ctx = group ? await clusterContext(opts.cluster, v, base.kind, base.namespace, str(meta.name)) : {};
       const verdict = validateObject(v, { fieldValidation: opts.fieldValidation, ...(ctx.old ? { old: ctx.old } : {}) });
       base.warnings = verdict.warnings;

@@ -178,8 +178,10 @@ export class Webhooks {
       reply = await post(this.endpoint(w), w, JSON.stringify(review));
     } catch (e) {
       if (w.failurePolicy === 'Ignore') return undefined;
-      const url = w.clientConfig.url ?? `https://${w.clientConfig.service?.name}.${w.clientConfig.service?.namespace}.svc:${w.clientConfig.service?.port ?? 443}${w.clientConfig.service?.path ?? ''}`;
-      throw internal(`failed calling webhook "${w.name}": failed to call webhook: Post "${url}": ${(e as Error).message}`);
+      const base = w.clientConfig.url ?? `https://${w.clientConfig.service?.name}.${w.clientConfig.service?.namespace}.svc:${w.clientConfig.service?.port ?? 443}${w.clientConfig.service?.path ?? ''}`;
+      // kube-apiserver adds the timeout to the URL and reports Go's network errors.
+      const url = `${base}${base.includes('?') ? '&' : '?'}timeout=${w.timeoutSeconds ?? 10}s`;
+      throw internal(`failed calling webhook "${w.name}": failed to call webhook: Post "${url}": ${goNetError(e as NodeJS.ErrnoException, this.endpoint(w))}`);
     }
     const response = reply.response ?? {};
     if (response.uid !== uid) {
@@ -195,6 +197,31 @@ export class Webhooks {
       throw new ApiError(code, st.reason || (code === 403 ? 'Forbidden' : 'BadRequest'), message, st.details, warnings.length ? { Warning: warnings.map((x) => `299 - ${JSON.stringify(x)}`).join(', ') } : {});
     }
     return { ...(response.patch ? { patch: String(response.patch) } : {}), warnings };
+  }
+}
+
+/** A Node network error in the words Go's net/http and crypto/tls use, as kube-apiserver reports them. */
+export function goNetError(e: NodeJS.ErrnoException, url: URL): string {
+  const port = url.port || '443';
+  switch (e.code) {
+    case 'ECONNREFUSED':
+      return `dial tcp ${url.hostname}:${port}: connect: connection refused`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `dial tcp: lookup ${url.hostname}: no such host`;
+    case 'ECONNRESET':
+      return `read tcp ${url.hostname}:${port}: read: connection reset by peer`;
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+      return 'tls: failed to verify certificate: x509: certificate signed by unknown authority';
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `tls: failed to verify certificate: x509: certificate is valid for other names, not ${url.hostname}`;
+    case 'CERT_HAS_EXPIRED':
+      return 'tls: failed to verify certificate: x509: certificate has expired or is not yet valid';
+    default:
+      return e.message;
   }
 }
 

@@ -83,7 +83,7 @@ export function migrateText(text: string, file: string): MigrateResult {
   let out = '';
   let pos = 0;
   for (const { doc, index: n } of numbered) {
-    const end = doc.range[2];
+    const end = doc.range?.[2] ?? text.length;
     const js: unknown = doc.toJS({ maxAliasCount: 100 });
     const targets: { node: unknown; js: unknown; where: string }[] = [];
     const root = doc.contents;
@@ -100,7 +100,10 @@ export function migrateText(text: string, file: string): MigrateResult {
       for (const w of outcome.warnings) result.warnings.push(`${prefix}: warning: ${w}`);
       changed ||= outcome.changes.length > 0;
     }
-    out += changed ? render(doc, style, crlf) : text.slice(pos, end);
+    const region = text.slice(pos, end);
+    // The line breaks and blank lines that ended the document in the input end it in the output too.
+    const tail = /(?:\r?\n)(?:[ \t]*\r?\n)*$/.exec(region)?.[0] ?? '';
+    out += changed ? render(doc, style, crlf).replace(/(?:\r?\n)+$/, '') + tail : region;
     result.changed ||= changed;
     pos = end;
   }

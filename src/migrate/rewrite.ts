@@ -32,7 +32,7 @@ function pairOf(map: YAMLMap, key: string): Pair | undefined {
 }
 
 function removePair(map: YAMLMap, pair: Pair): void {
-  map.items.splice(map.items.indexOf(pair as never), 1);
+  map.items.splice(map.items.indexOf(pair), 1);
 }
 
 /** A key node, taking over the comment and blank line that stood before `from`'s key. */
@@ -107,7 +107,9 @@ function migrateIngress(doc: Document, spec: YAMLMap, specJS: Rec, at: string, i
   const legacy = pairOf(expose, 'ingress');
   if (!legacy) return;
   const from = `${at}.expose.ingress`;
-  const leave = (why: string) => out.warnings.push(`${from}: left as is: ${why}`);
+  const leave = (why: string): void => {
+    out.warnings.push(`${from}: left as is: ${why}`);
+  };
   const service = isRec(exposeJS.service) ? exposeJS.service : {};
   const identity: ServiceIdentity = { ...id, apiPort: typeof service.port === 'number' ? service.port : 8000 };
   const mapping = routerFromLegacy(exposeJS.ingress, identity);
@@ -155,16 +157,17 @@ function migrateIngress(doc: Document, spec: YAMLMap, specJS: Rec, at: string, i
       target = doc.createNode({}) as YAMLMap;
       routerPair.value = target;
     }
-    let front = 0;
+    // hostDomainName first, then the annotations, as in a router written from scratch.
     if (router.hostDomainName === undefined) {
       const stale = pairOf(target, 'hostDomainName');
       if (stale) removePair(target, stale);
-      target.items.splice(front++, 0, new Pair(doc.createNode('hostDomainName'), doc.createNode(r.hostDomainName)));
+      target.items.unshift(new Pair(doc.createNode('hostDomainName'), doc.createNode(r.hostDomainName)));
     }
     if (r.annotations && !routerAnnotations) {
       const stale = pairOf(target, 'annotations');
       if (stale) removePair(target, stale);
-      target.items.splice(front, 0, new Pair(doc.createNode('annotations'), annotations()));
+      const host = pairOf(target, 'hostDomainName');
+      target.items.splice(host ? target.items.indexOf(host) + 1 : 0, 0, new Pair(doc.createNode('annotations'), annotations()));
     }
     const stale = pairOf(target, 'ingress');
     if (stale) removePair(target, stale);
