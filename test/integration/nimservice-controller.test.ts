@@ -56,6 +56,9 @@ describe('NIMService controller', () => {
     const out = await c.ok(['get', 'nimservices']);
     assert.match(out, /^NAME\s+STATUS\s+AGE\n/);
     assert.match(out, /\nplain\s+Ready\s+/);
+    const metrics = await op.manager.metrics.registry.metrics();
+    assert.match(metrics, /nimService_status_total\{status="Ready"\} [1-9]/);
+    assert.match(metrics, /nimService_status_total\{status="all"\} [1-9]/);
     const events = await c.ok(['get', 'events', '--field-selector', 'involvedObject.name=plain,involvedObject.kind=NIMService', '-o', 'jsonpath={.items[*].reason}']);
     assert.match(events, /\bReady\b/);
   });

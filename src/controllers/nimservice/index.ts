@@ -74,6 +74,17 @@ export const setupNIMServiceController: ControllerSetup = (ctx: ControllerContex
     .watches(nimCaches, (c: Json) => services.byIndex('nimcache', `${c.metadata.namespace}/${c.metadata.name}`).map((s) => ({ namespace: s.metadata.namespace, name: s.metadata.name })))
     .watches(pods, (p: Json) => (p.metadata?.labels?.app ? [{ namespace: p.metadata.namespace, name: p.metadata.labels.app }] : []));
   for (const inf of children.values()) controller.owns(inf, 'NIMService', 'apps.nvidia.com/v1alpha1');
+  // nimService_status_total{status}: all, and each state (0 when none), as upstream's gauge.
+  const refresh = () => {
+    const counts: Record<string, number> = { all: 0, Failed: 0, Ready: 0, Pending: 0, NotReady: 0, Unknown: 0 };
+    for (const s of services.list()) {
+      counts.all!++;
+      const state = s.status?.state || 'Unknown';
+      counts[state] = (counts[state] ?? 0) + 1;
+    }
+    for (const [status, n] of Object.entries(counts)) m.metrics.nimServiceStatus.set({ status }, n);
+  };
+  services.on({ add: refresh, update: refresh, delete: refresh });
   // An API installed later (the Gateway API, the Prometheus Operator): every service is looked at again.
   ctx.apis.onInstalled(() => {
     for (const s of services.list()) controller!.queue.add(`${s.metadata.namespace}/${s.metadata.name}`);
