@@ -62,6 +62,17 @@ export const ADDONS: Record<string, { description: string; crds: () => Obj[] }> 
       minimalCRD({ group: GATEWAY, version: 'v1', kind: 'GRPCRoute', plural: 'grpcroutes', columns: [{ name: 'Hostnames', type: 'string', jsonPath: '.spec.hostnames' }] }),
     ],
   },
+  'inference-extension': {
+    description: 'Gateway API inference extension: InferencePool, InferenceObjective',
+    crds: () => [
+      minimalCRD({ group: 'inference.networking.k8s.io', version: 'v1', kind: 'InferencePool', plural: 'inferencepools', short: ['infpool'] }),
+      minimalCRD({ group: 'inference.networking.x-k8s.io', version: 'v1alpha2', kind: 'InferenceObjective', plural: 'inferenceobjectives' }),
+    ],
+  },
+  'compute-domains': {
+    description: 'NVIDIA DRA driver: ComputeDomain',
+    crds: () => [minimalCRD({ group: 'resource.nvidia.com', version: 'v1beta1', kind: 'ComputeDomain', plural: 'computedomains', columns: [{ name: 'Status', type: 'string', jsonPath: '.status.status' }] })],
+  },
   'prometheus-operator': {
     description: 'Prometheus Operator: ServiceMonitor',
     crds: () => [minimalCRD({ group: 'monitoring.coreos.com', version: 'v1', kind: 'ServiceMonitor', plural: 'servicemonitors', short: ['smon'] })],
