@@ -41,13 +41,18 @@ export function apiGroup(registry: Registry, group: string): Record<string, unkn
   return vs ? { kind: 'APIGroup', apiVersion: 'v1', ...groupEntry(group, vs) } : undefined;
 }
 
+/** Subresources whose kind is not their resource's (kind, group, version and verbs as kube lists them). */
+const SUBRESOURCE_ENTRIES: Record<string, Record<string, unknown>> = {
+  'serviceaccounts/token': { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] },
+};
+
 function resourceEntries(t: ResourceType): Record<string, unknown>[] {
   const main: Record<string, unknown> = {
     name: t.plural,
     singularName: t.singular,
     namespaced: t.namespaced,
     kind: t.kind,
-    verbs: VERBS,
+    verbs: t.createOnly ? ['create'] : VERBS,
   };
   if (t.shortNames.length) main.shortNames = t.shortNames;
   if (t.categories.length) main.categories = t.categories;
@@ -56,7 +61,10 @@ function resourceEntries(t: ResourceType): Record<string, unknown>[] {
   if (t.scale) {
     out.push({ name: `${t.plural}/scale`, singularName: '', namespaced: t.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] });
   }
-  for (const sub of t.subresources) out.push({ name: `${t.plural}/${sub}`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get'] });
+  for (const sub of t.subresources) {
+    const name = `${t.plural}/${sub}`;
+    out.push({ name, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get'], ...SUBRESOURCE_ENTRIES[name] });
+  }
   return out;
 }
 

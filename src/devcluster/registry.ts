@@ -32,6 +32,8 @@ export interface ResourceType {
   subresources: string[];
   /** Whether an immediate DELETE answers with the deleted object (else with a Success Status). */
   returnsDeletedObject?: boolean;
+  /** Create-only kinds that are never stored (access and token reviews), served by authz/. */
+  createOnly?: boolean;
 }
 
 export const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -52,6 +54,7 @@ interface BuiltinSpec {
   scale?: boolean;
   generation?: boolean;
   sub?: string[];
+  createOnly?: boolean;
 }
 
 const ALL = ['all'];
@@ -64,7 +67,7 @@ const BUILTINS: BuiltinSpec[] = [
   { gv: 'v1', kind: 'Endpoints', plural: 'endpoints', model: 'V1Endpoints', short: ['ep'] },
   { gv: 'v1', kind: 'ConfigMap', plural: 'configmaps', model: 'V1ConfigMap', short: ['cm'] },
   { gv: 'v1', kind: 'Secret', plural: 'secrets', model: 'V1Secret' },
-  { gv: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', model: 'V1ServiceAccount', short: ['sa'] },
+  { gv: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', model: 'V1ServiceAccount', short: ['sa'], sub: ['token'] },
   { gv: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', model: 'V1PersistentVolumeClaim', short: ['pvc'], status: true },
   { gv: 'v1', kind: 'PersistentVolume', plural: 'persistentvolumes', model: 'V1PersistentVolume', namespaced: false, short: ['pv'], status: true },
   { gv: 'v1', kind: 'Event', plural: 'events', model: 'CoreV1Event', short: ['ev'] },
@@ -86,6 +89,12 @@ const BUILTINS: BuiltinSpec[] = [
   { gv: 'resource.k8s.io/v1', kind: 'ResourceClaim', plural: 'resourceclaims', model: 'ResourceV1ResourceClaim', status: true, generation: true },
   { gv: 'resource.k8s.io/v1', kind: 'ResourceClaimTemplate', plural: 'resourceclaimtemplates', model: 'V1ResourceClaimTemplate', generation: true },
   { gv: 'resource.k8s.io/v1', kind: 'DeviceClass', plural: 'deviceclasses', model: 'V1DeviceClass', namespaced: false, generation: true },
+  { gv: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', model: 'V1SelfSubjectReview', namespaced: false, createOnly: true },
+  { gv: 'authentication.k8s.io/v1', kind: 'TokenReview', plural: 'tokenreviews', model: 'V1TokenReview', namespaced: false, createOnly: true },
+  { gv: 'authorization.k8s.io/v1', kind: 'LocalSubjectAccessReview', plural: 'localsubjectaccessreviews', model: 'V1LocalSubjectAccessReview', createOnly: true },
+  { gv: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', plural: 'selfsubjectaccessreviews', model: 'V1SelfSubjectAccessReview', namespaced: false, createOnly: true },
+  { gv: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', plural: 'selfsubjectrulesreviews', model: 'V1SelfSubjectRulesReview', namespaced: false, createOnly: true },
+  { gv: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', plural: 'subjectaccessreviews', model: 'V1SubjectAccessReview', namespaced: false, createOnly: true },
 ];
 
 /** Kinds whose storage returns the deleted object from DELETE, as kube-apiserver's do. */
@@ -114,6 +123,7 @@ function builtin(b: BuiltinSpec): ResourceType {
     generation: b.generation ?? false,
     subresources: b.sub ?? [],
     returnsDeletedObject: RETURNS_DELETED.has(b.kind),
+    ...(b.createOnly ? { createOnly: true } : {}),
   };
 }
 

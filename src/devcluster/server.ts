@@ -24,6 +24,7 @@ import { AdminRouter, faultsAdmin, persistenceAdmin } from './admin.js';
 import { Faults, requestFacts, type Interception } from './faults.js';
 import type { FaultSpec } from './faults-config.js';
 import { restoreFromDisk, type Persistence } from './persistence.js';
+import { acceptTls, installAuthz, type Authz } from './authz/index.js';
 
 export interface ControlPlaneOptions {
   port?: number;
@@ -52,6 +53,8 @@ export class ControlPlane {
   readonly faults: Faults;
   readonly persistence?: Persistence;
   readonly admin = new AdminRouter();
+  /** Authentication (service account tokens), impersonation, RBAC and its audit (authz/). */
+  readonly authz: Authz;
   /** Requests that a fault changes beyond delaying or failing them. */
   private readonly intercepted = new WeakMap<ServerResponse, Interception>();
   private server?: Server;
@@ -73,6 +76,7 @@ export class ControlPlane {
     this.admin.register('faults', faultsAdmin(this.faults));
     this.admin.register('persistence', persistenceAdmin(() => this.persistence));
     if (opts.dataDir) this.persistence = restoreFromDisk(this, opts.dataDir, opts.compactAfterBytes);
+    this.authz = installAuthz(this);
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
       if (this.store.get('/namespaces', undefined, ns)) continue;
       this.objects.create(this.registry.get('', 'v1', 'namespaces')!, undefined, { metadata: { name: ns } });
@@ -102,6 +106,7 @@ export class ControlPlane {
 
   async start(): Promise<number> {
     this.server = createServer((req, res) => void this.handle(req, res));
+    acceptTls(this.server, (req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
@@ -146,6 +151,7 @@ export class ControlPlane {
     res.on('finish', () => this.metrics.request(verb, r, res.statusCode, ctx.userAgent, started));
     this.persistence?.guard(res);
     try {
+      if (r.kind !== 'admin') this.authz.check(req, url);
       if (r.kind !== 'admin' && this.faults.active) {
         const faulted = await this.faults.before(requestFacts(r, verb, ctx.query));
         if (faulted.override || faulted.watch) this.intercepted.set(res, faulted);
@@ -217,6 +223,8 @@ export class ControlPlane {
     ctx: RequestContext,
     method: string,
   ): Promise<void> {
+    const served = await this.authz.serve(req, r, method);
+    if (served) return this.send(res, served.code, served.body);
     const t = r.type;
     const ns = t.namespaced ? r.namespace : undefined;
     const sub = r.subresource;
