@@ -34,6 +34,7 @@ export function admit(t: ResourceType, obj: Obj, old: Obj | undefined): Admitted
   const result = validatorFor(schema).admit(obj, {
     namespaced: t.namespaced,
     requireName: true,
+    nameRule: t.group === 'rbac.authorization.k8s.io' ? 'path-segment' : 'subdomain',
     ...(old ? { old } : {}),
   });
   if (t.model) applyBuiltinDefaults(t.kind, result.object);

@@ -350,3 +350,25 @@ describe('audit', () => {
     assert.deepEqual(c.cp.authz.audit({ user: 'system:serviceaccount:a:nobody' }), { allowed: [], denied: [], rulesUsed: {}, dropped: 0 });
   });
 });
+
+describe('RBAC object names', () => {
+  let k: TestCluster;
+  before(async () => {
+    k = await startCluster();
+  });
+  after(async () => k?.stop());
+  test('RBAC names are path segments, as in kube: `system:x` is accepted, `.`, `..`, `/` and `%` are not', async () => {
+    const role = (name: string) => JSON.stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name }, rules: [] });
+    const ok = await k.kubectl(['create', '-f', '-'], role('system:custom-reader'));
+    assert.equal(ok.status, 0, ok.stderr);
+    const slash = await k.kubectl(['create', '-f', '-'], role('a%b'));
+    assert.notEqual(slash.status, 0);
+    assert.match(slash.stderr, /metadata\.name: Invalid value: "a%b": may not contain '%'/);
+    const dot = await k.kubectl(['create', '-f', '-'], role('..'));
+    assert.notEqual(dot.status, 0);
+    // A ConfigMap name is still a DNS subdomain.
+    const cm = await k.kubectl(['create', 'configmap', 'system:x']);
+    assert.notEqual(cm.status, 0);
+    assert.match(cm.stderr, /a lowercase RFC 1123 subdomain/);
+  });
+});

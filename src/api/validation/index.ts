@@ -20,6 +20,8 @@ export interface AdmitOptions {
   namespaced?: boolean;
   /** Whether a name (or generateName) must be present. */
   requireName?: boolean;
+  /** How names are checked: DNS subdomains (most kinds) or path segments (RBAC kinds allow `system:x`). */
+  nameRule?: 'subdomain' | 'path-segment';
 }
 
 export interface AdmitResult {
@@ -49,7 +51,7 @@ export class StructuralValidator {
     const unknownFields = prune(object, this.schema);
     applyDefaults(object, this.schema);
     const errors: FieldError[] = [
-      ...validateObjectMeta(object.metadata, { namespaced: opts.namespaced ?? true, requireName: opts.requireName ?? true }),
+      ...validateObjectMeta(object.metadata, { namespaced: opts.namespaced ?? true, requireName: opts.requireName ?? true, nameRule: opts.nameRule ?? 'subdomain' }),
     ];
     const { metadata, ...body } = object;
     void metadata;

@@ -29,8 +29,15 @@ function checkQualifiedName(key: string, path: string, out: FieldError[]): void 
   }
 }
 
+/** kube's path-segment name rule (RBAC kinds): anything but `.`, `..`, and names with `/` or `%`. */
+function pathSegmentErrors(name: string): FieldError[] {
+  if (name === '.' || name === '..') return [fieldError('FieldValueInvalid', 'metadata.name', name, `may not be '${name}'`)];
+  for (const bad of ['/', '%']) if (name.includes(bad)) return [fieldError('FieldValueInvalid', 'metadata.name', name, `may not contain '${bad}'`)];
+  return [];
+}
+
 /** ObjectMeta of a namespaced custom resource (its name must be a DNS subdomain). */
-export function validateObjectMeta(meta: unknown, opts: { namespaced: boolean; requireName: boolean }): FieldError[] {
+export function validateObjectMeta(meta: unknown, opts: { namespaced: boolean; requireName: boolean; nameRule?: 'subdomain' | 'path-segment' }): FieldError[] {
   const out: FieldError[] = [];
   if (!isPlainObject(meta)) {
     if (opts.requireName) out.push(fieldError('FieldValueRequired', 'metadata.name', OMIT_VALUE, 'name or generateName is required'));
@@ -39,7 +46,8 @@ export function validateObjectMeta(meta: unknown, opts: { namespaced: boolean; r
   const name = meta.name;
   const generateName = meta.generateName;
   if (typeof name === 'string' && name !== '') {
-    if (name.length > 253) out.push(fieldError('FieldValueTooLong', 'metadata.name', name, 'may not be more than 253 bytes'));
+    if (opts.nameRule === 'path-segment') out.push(...pathSegmentErrors(name));
+    else if (name.length > 253) out.push(fieldError('FieldValueTooLong', 'metadata.name', name, 'may not be more than 253 bytes'));
     else if (!DNS1123_SUBDOMAIN.test(name)) out.push(fieldError('FieldValueInvalid', 'metadata.name', name, SUBDOMAIN_MSG));
   } else if (opts.requireName && !(typeof generateName === 'string' && generateName !== '')) {
     out.push(fieldError('FieldValueRequired', 'metadata.name', OMIT_VALUE, 'name or generateName is required'));

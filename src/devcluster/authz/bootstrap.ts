@@ -52,8 +52,8 @@ const BOOTSTRAP_BINDINGS: Record<string, Subject[]> = {
 
 /**
  * Creates the default roles and bindings, or puts back their rules and subjects (kube's autoupdate)
- * after a restart. They are stored directly, not through admission: their names (`system:discovery`)
- * are valid RBAC names (path segments) that the generic DNS-subdomain name check would refuse.
+ * after a restart. They are stored directly (as kube-apiserver's bootstrap does, before it serves),
+ * with no write when they are already as they should be.
  */
 export function bootstrapPolicy(objects: Objects, registry: Registry): void {
   const put = (plural: string, kind: string, name: string, body: Obj) => {
