@@ -1,5 +1,6 @@
 /** The operator's controllers, registered on a manager. */
 import type { Manager } from '../runtime/manager.js';
+import { setupNIMPipelineController } from './nimpipeline/index.js';
 import { setupNIMServiceController } from './nimservice/index.js';
 import { controllerContext, type ControllerContext, type ControllerSetup, type ServiceResolver } from './context.js';
 
@@ -8,6 +9,7 @@ export type { ControllerContext, ServiceResolver } from './context.js';
 /** Name → setup of every controller; filled in as controllers land. */
 export const CONTROLLERS: Record<string, ControllerSetup> = {
   nimservice: setupNIMServiceController,
+  nimpipeline: setupNIMPipelineController,
 };
 
 export interface OperatorOptions {

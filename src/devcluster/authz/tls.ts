@@ -40,13 +40,20 @@ export function acceptTls(server: Server, handler: (req: IncomingMessage, res: S
   server.removeAllListeners('connection');
   let tls: Promise<HttpsServer> | undefined;
   const secure = new Set<Socket>();
+  // Connections whose first byte has not arrived yet belong to neither server: close them too, or
+  // server.close() would wait for them forever.
+  const unclassified = new Set<Socket>();
   const closeAll = server.closeAllConnections.bind(server);
   server.closeAllConnections = () => {
     closeAll();
     for (const s of secure) s.destroy();
+    for (const s of unclassified) s.destroy();
   };
   server.on('connection', (socket: Socket) => {
+    unclassified.add(socket);
+    socket.once('close', () => unclassified.delete(socket));
     socket.once('data', (chunk: Buffer) => {
+      unclassified.delete(socket);
       socket.pause();
       socket.unshift(chunk);
       if (chunk[0] !== TLS_HANDSHAKE) {
