@@ -3,6 +3,7 @@ import type { V1ObjectMeta } from '@kubernetes/client-node';
 import type { Wire } from '../../api/schema.js';
 import type { NIMCache, NIMService } from '../../api/v1alpha1/kinds.js';
 import { ownerReference, serviceLabels } from '../labels.js';
+import type { ComputeDomainLike } from './multinode-types.js';
 
 /** Facts the reconciler reads from its cache; render never does I/O. */
 export interface NIMServiceFacts {
@@ -25,6 +26,28 @@ export interface NIMServiceFacts {
    * autoscaling the Deployment keeps this count, which is the HPA's to choose.
    */
   liveReplicas?: number;
+  /**
+   * Multi-node MPI mode: the PEM private key stored in Secret `<name>-ssh-pk` (see `sshKeyFromSecret`).
+   * Render never makes a key: without this fact the Secret is left out of the children, and the
+   * controller creates it once with `generateSSHKey()`, then passes it here on every reconcile.
+   */
+  sshPrivateKey?: string;
+  /**
+   * The API server's version (`/version` gitVersion, e.g. `v1.34.1`). With `draResources`, a version
+   * below v1.34.0 blocks the render (reason DRAResourcesUnsupported); unknown (undefined) is not checked.
+   */
+  serverVersion?: string;
+  /**
+   * Multi-node with `multiNode.computeDomain.name`: that ComputeDomain, as read from the cache
+   * (its `spec.channel.resourceClaimTemplate.name` becomes a pod claim); `undefined` when missing.
+   */
+  computeDomain?: ComputeDomainLike;
+  /**
+   * Whether children of an endpoint picker may be left from an earlier spec (e.g. the cache holds
+   * Deployment `<name>-epp` or InferencePool `<name>` owned by this NIMService). With
+   * `expose.router.eppConfig` unset, the picker's children are listed in `absent` only then.
+   */
+  eppExists?: boolean;
 }
 
 /**
