@@ -1,6 +1,7 @@
 /** The `nimop` command: subcommands of the nim-operator. */
 import { Command, CommanderError, Option } from 'commander';
 import { crdsCommand } from './crds.js';
+import { installCommand, type InstallCommandOptions } from './install.js';
 import { devCommand, type DevOptions } from './dev.js';
 import { migrateCommand } from './migrate.js';
 import { runCommand, type RunOptions } from './run.js';
@@ -74,6 +75,28 @@ export async function run(argv: string[]): Promise<number> {
       code = crdsCommand(opts);
     });
 
+  // `nimop install --version V` is the image tag, not the program's --version: options after a
+  // subcommand belong to it.
+  program.enablePositionalOptions();
+  program
+    .command('install')
+    .description('Print the manifests that install the operator in a cluster (CRDs, RBAC, Deployment, webhook), or write / check deploy/.')
+    .option('--render', 'print the manifests as one YAML stream (the default)', false)
+    .option('--write', 'write the kustomize base, components and Helm chart under --dir', false)
+    .option('--check', 'do not write: exit 1 if the files under --dir differ from what would be generated', false)
+    .option('-d, --dir <dir>', 'the deploy directory', 'deploy')
+    .option('-n, --namespace <ns>', 'the operator\'s namespace', 'nim-operator')
+    .option('--version <version>', 'the operator image\'s tag (default: this nimop\'s version)')
+    .option('--image <image>', 'the operator image, in full (overrides --version)')
+    .addOption(
+      new Option('--component <name>', 'an optional part, as the kustomize components: cert-manager, servicemonitor, network-policy, without-webhook; repeatable')
+        .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]),
+    )
+    .option('--no-crds', 'leave out the CustomResourceDefinitions')
+    .action((opts: InstallCommandOptions) => {
+      code = installCommand(opts);
+    });
+
   program
     .command('dev')
     .description('Run the embedded control plane (a Kubernetes-API-compatible server) on this machine, with the CRDs installed, for kubectl and the operator.')
@@ -125,6 +148,13 @@ export async function run(argv: string[]): Promise<number> {
     .option('--enable-webhooks', 'serve the admission webhook (HTTPS)', /^(1|t|true)$/i.test(env.ENABLE_WEBHOOKS ?? ''))
     .option('--webhook-port <port>', 'port of the admission webhook', env.WEBHOOK_PORT ?? '9443')
     .option('--webhook-cert-dir <dir>', 'directory with tls.crt and tls.key (reloaded when they change)', env.WEBHOOK_CERT_DIR ?? '/tmp/k8s-webhook-server/serving-certs')
+    .option('--webhook-cert-mode <mode>', 'provided: tls.crt/tls.key from --webhook-cert-dir; self: the operator makes, stores and rotates its own (see docs/webhook.md)', env.WEBHOOK_CERT_MODE ?? 'provided')
+    .option('--webhook-service-name <name>', 'self mode: the webhook Service the certificate is for (<name>.<namespace>.svc)', env.WEBHOOK_SERVICE_NAME ?? 'nim-operator-webhook-service')
+    .option('--webhook-secret-name <name>', 'self mode: the Secret of the operator namespace holding the CA and certificate', env.WEBHOOK_SECRET_NAME ?? 'nim-operator-webhook-certs')
+    .option('--webhook-configuration-name <name>', 'self mode: the ValidatingWebhookConfiguration whose caBundle is kept current ("" leaves it alone)', env.WEBHOOK_CONFIGURATION_NAME ?? 'nim-operator-validating-webhook-configuration')
+    .option('--webhook-cert-validity <duration>', 'self mode: validity of the serving certificate, renewed at 2/3 of it', env.WEBHOOK_CERT_VALIDITY ?? '8760h')
+    .option('--webhook-ca-validity <duration>', 'self mode: validity of the CA, renewed at 2/3 of it', env.WEBHOOK_CA_VALIDITY ?? '87600h')
+    .option('--webhook-cert-hosts <names>', 'self mode: more DNS names or IPs for the serving certificate, comma-separated', env.WEBHOOK_CERT_HOSTS ?? '')
     .option('--strict', 'the webhook refuses sharp edges instead of warning about them', env.STRICT_ADMISSION === 'true')
     .action(async (opts: RunOptions) => {
       code = await runCommand(opts);

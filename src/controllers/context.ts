@@ -8,7 +8,7 @@ import type { Controller } from '../runtime/controller.js';
 import { EventRecorder } from '../runtime/events.js';
 import type { Manager } from '../runtime/manager.js';
 import { OptionalApis } from '../runtime/optional-apis.js';
-import { GRPCROUTE, HTTPROUTE, SERVICEMONITOR } from './refs.js';
+import { COMPUTEDOMAIN, GRPCROUTE, HTTPROUTE, INFERENCEPOOL, LEADERWORKERSET, RESOURCECLAIM, RESOURCECLAIMTEMPLATE, SERVICEMONITOR } from './refs.js';
 
 export interface Address {
   host: string;
@@ -27,7 +27,7 @@ export const clusterDNSResolver: ServiceResolver = (namespace, service, port) =>
   typeof port === 'number' ? { host: `${service}.${namespace}.svc`, port } : undefined;
 
 /** Optional APIs the controllers use when present. */
-export const OPTIONAL_REFS: ResourceRef[] = [HTTPROUTE, GRPCROUTE, SERVICEMONITOR];
+export const OPTIONAL_REFS: ResourceRef[] = [HTTPROUTE, GRPCROUTE, SERVICEMONITOR, LEADERWORKERSET, RESOURCECLAIM, RESOURCECLAIMTEMPLATE, COMPUTEDOMAIN, INFERENCEPOOL];
 
 export interface ControllerContext {
   manager: Manager;
@@ -39,10 +39,13 @@ export interface ControllerContext {
   recorder(component: string): EventRecorder;
   /** Polling period for what has no watch (a model that does not answer yet). */
   pollMs: number;
+  /** The API server's version (`gitVersion`), read once. */
+  serverVersion(): Promise<string | undefined>;
 }
 
 export function controllerContext(manager: Manager, opts: { operatorVersion?: string; resolveService?: ServiceResolver; pollMs?: number } = {}): ControllerContext {
   const recorders = new Map<string, EventRecorder>();
+  let version: Promise<string | undefined> | undefined;
   return {
     manager,
     operatorVersion: opts.operatorVersion ?? process.env.OPERATOR_VERSION ?? '',
@@ -54,6 +57,13 @@ export function controllerContext(manager: Manager, opts: { operatorVersion?: st
       return r;
     },
     pollMs: opts.pollMs ?? 5_000,
+    serverVersion() {
+      version ??= manager.client.rest.request<{ gitVersion?: string }>({ method: 'GET', path: '/version' }).then(
+        (v) => v.gitVersion,
+        () => ((version = undefined), undefined),
+      );
+      return version;
+    },
   };
 }
 

@@ -29,6 +29,11 @@ export const INGRESS = ref('networking.k8s.io', 'v1', 'ingresses', 'Ingress');
 export const HTTPROUTE = ref('gateway.networking.k8s.io', 'v1', 'httproutes', 'HTTPRoute');
 export const GRPCROUTE = ref('gateway.networking.k8s.io', 'v1', 'grpcroutes', 'GRPCRoute');
 export const SERVICEMONITOR = ref('monitoring.coreos.com', 'v1', 'servicemonitors', 'ServiceMonitor');
+export const LEADERWORKERSET = ref('leaderworkerset.x-k8s.io', 'v1', 'leaderworkersets', 'LeaderWorkerSet');
+export const RESOURCECLAIM = ref('resource.k8s.io', 'v1', 'resourceclaims', 'ResourceClaim');
+export const RESOURCECLAIMTEMPLATE = ref('resource.k8s.io', 'v1', 'resourceclaimtemplates', 'ResourceClaimTemplate');
+export const COMPUTEDOMAIN = ref('resource.nvidia.com', 'v1beta1', 'computedomains', 'ComputeDomain');
+export const INFERENCEPOOL = ref('inference.networking.k8s.io', 'v1', 'inferencepools', 'InferencePool');
 
 /** The ResourceRef of a child object (by apiVersion and kind), among the refs above. */
 export function refOf(apiVersion: string, kind: string): ResourceRef | undefined {
@@ -38,6 +43,7 @@ export function refOf(apiVersion: string, kind: string): ResourceRef | undefined
 export const ALL_REFS: readonly ResourceRef[] = [
   NIMSERVICE, NIMCACHE, NIMBUILD, NIMPIPELINE, NODE, POD, SERVICE, SERVICEACCOUNT, CONFIGMAP, SECRET, PVC, EVENT,
   DEPLOYMENT, JOB, ROLE, ROLEBINDING, HPA, INGRESS, HTTPROUTE, GRPCROUTE, SERVICEMONITOR,
+  LEADERWORKERSET, RESOURCECLAIM, RESOURCECLAIMTEMPLATE, COMPUTEDOMAIN, INFERENCEPOOL,
 ];
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'use';

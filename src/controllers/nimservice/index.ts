@@ -9,15 +9,21 @@ import type { Json } from '../../runtime/client/rest.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../runtime/apply.js';
 import type { ControllerContext, ControllerSetup } from '../context.js';
 import {
-  DEPLOYMENT, EVENT, GRPCROUTE, HPA, HTTPROUTE, INGRESS, NIMCACHE, NIMSERVICE, NODE, OWN, POD, PVC, READ, ROLE, ROLEBINDING,
-  SERVICE, SERVICEACCOUNT, SERVICEMONITOR, type Permission,
+  COMPUTEDOMAIN, CONFIGMAP, DEPLOYMENT, EVENT, GRPCROUTE, HPA, HTTPROUTE, INFERENCEPOOL, INGRESS, LEADERWORKERSET, NIMCACHE, NIMSERVICE,
+  NODE, OWN, POD, PVC, READ, RESOURCECLAIM, RESOURCECLAIMTEMPLATE, ROLE, ROLEBINDING, SECRET, SERVICE, SERVICEACCOUNT, SERVICEMONITOR,
+  type Permission,
 } from '../refs.js';
 import { NIMServiceReconciler } from './reconcile.js';
 
 export { FINALIZER } from './reconcile.js';
 
 /** Kinds the NIMService owns; optional ones get an informer once their API is served. */
-const CHILD_KINDS: ResourceRef[] = [SERVICEACCOUNT, ROLE, ROLEBINDING, SERVICE, DEPLOYMENT, HPA, INGRESS, PVC, HTTPROUTE, GRPCROUTE, SERVICEMONITOR];
+const CHILD_KINDS: ResourceRef[] = [
+  SERVICEACCOUNT, ROLE, ROLEBINDING, SERVICE, CONFIGMAP, DEPLOYMENT, HPA, INGRESS, PVC,
+  HTTPROUTE, GRPCROUTE, SERVICEMONITOR, LEADERWORKERSET, RESOURCECLAIMTEMPLATE, COMPUTEDOMAIN, INFERENCEPOOL,
+];
+/** Served only in some clusters: looked for through discovery. */
+const OPTIONAL: ResourceRef[] = [HTTPROUTE, GRPCROUTE, SERVICEMONITOR, LEADERWORKERSET, RESOURCECLAIMTEMPLATE, RESOURCECLAIM, COMPUTEDOMAIN, INFERENCEPOOL];
 
 export const NIMSERVICE_PERMISSIONS: Permission[] = [
   { ref: NIMSERVICE, verbs: ['get', 'list', 'watch', 'patch', 'update'], why: 'the primary object; its finalizer is added and removed with patches' },
@@ -26,6 +32,9 @@ export const NIMSERVICE_PERMISSIONS: Permission[] = [
   { ref: NODE, verbs: READ, why: 'orchestrator detection and admission facts' },
   { ref: POD, verbs: READ, why: 'why a service is not ready (image pulls, GPUs, probes)' },
   { ref: EVENT, verbs: ['create', 'patch'], why: 'events on state changes' },
+  { ref: NIMSERVICE, subresource: 'finalizers', verbs: ['update'], why: 'children carry blockOwnerDeletion owner references (OpenShift enforces this permission)' },
+  { ref: SECRET, verbs: ['get', 'create', 'patch'], why: 'the SSH key Secret of a multi-node MPI service, made once (Secrets are not cached)' },
+  { ref: RESOURCECLAIM, verbs: READ, why: 'status.draResourceStatuses: the claims made for a service\'s pods' },
   ...CHILD_KINDS.map((ref): Permission => ({ ref, verbs: OWN, why: 'a child of a NIMService, applied and pruned' })),
   // The Role it renders grants `use` of an OpenShift SCC: RBAC only lets us grant what we hold.
   { ref: { group: 'security.openshift.io', version: 'v1', plural: 'securitycontextconstraints', kind: 'SecurityContextConstraints', namespaced: false }, verbs: ['use'], why: 'granted to each NIMService\'s Role (OpenShift); RBAC requires the granter to hold it' },
@@ -55,8 +64,22 @@ export const setupNIMServiceController: ControllerSetup = (ctx: ControllerContex
     }
     return inf;
   };
-  const optional = new Set([HTTPROUTE, GRPCROUTE, SERVICEMONITOR].map(keyOf));
+  const optional = new Set(OPTIONAL.map(keyOf));
   for (const ref of CHILD_KINDS) if (!optional.has(keyOf(ref))) childInformer(ref);
+  // Objects of these kinds made by others (kube's claims for our pods, a user's ComputeDomain).
+  const everything = new Map<string, Informer>();
+  const allInformer = (ref: ResourceRef): Informer => {
+    let inf = everything.get(keyOf(ref));
+    if (!inf) {
+      inf = m.informer(ref);
+      everything.set(keyOf(ref), inf);
+      const wake = (pick: (s: Json) => boolean) => (o: Json) =>
+        services.list().filter((s) => s.metadata.namespace === o.metadata?.namespace && pick(s)).map((s) => ({ namespace: s.metadata.namespace, name: s.metadata.name }));
+      if (ref === RESOURCECLAIM) controller?.watches(inf, wake((s) => !!s.spec?.draResources?.length));
+      if (ref === COMPUTEDOMAIN) controller?.watches(inf, wake((s) => !!s.spec?.multiNode?.computeDomain));
+    }
+    return inf;
+  };
 
   const reconciler = new NIMServiceReconciler(ctx, {
     services,
@@ -68,11 +91,15 @@ export const setupNIMServiceController: ControllerSetup = (ctx: ControllerContex
       if (optional.has(keyOf(ref)) && !ctx.apis.has(ref)) return EMPTY;
       return childInformer(ref);
     },
+    all: (ref) => (optional.has(keyOf(ref)) && !ctx.apis.has(ref) ? EMPTY : allInformer(ref)),
   });
   controller = new Controller('nimservice', reconciler, m.queue('nimservice'))
     .for(services)
     .watches(nimCaches, (c: Json) => services.byIndex('nimcache', `${c.metadata.namespace}/${c.metadata.name}`).map((s) => ({ namespace: s.metadata.namespace, name: s.metadata.name })))
-    .watches(pods, (p: Json) => (p.metadata?.labels?.app ? [{ namespace: p.metadata.namespace, name: p.metadata.labels.app }] : []));
+    .watches(pods, (p: Json) => {
+      const owner = p.metadata?.labels?.['app.kubernetes.io/instance'];
+      return owner ? [{ namespace: p.metadata.namespace, name: owner }] : [];
+    });
   for (const inf of children.values()) controller.owns(inf, 'NIMService', 'apps.nvidia.com/v1alpha1');
   // nimService_status_total{status}: all, and each state (0 when none), as upstream's gauge.
   const refresh = () => {

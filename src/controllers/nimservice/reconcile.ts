@@ -6,7 +6,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { NIMService } from '../../api/v1alpha1/kinds.js';
 import type { NIMServiceFacts } from '../../render/nimservice/index.js';
-import { SpecError, isCreateOnly, renderNIMService } from '../../render/nimservice/index.js';
+import {
+  SpecError, computeDomainName, computeDomainStatus, draResourceStatuses, isCreateOnly, isMultiNode, lwsName, lwsReadiness, renderNIMService,
+} from '../../render/nimservice/index.js';
+import { gatherFacts } from './facts.js';
 import { apiPort } from '../../render/nimservice/common.js';
 import type { ResourceRef } from '../../runtime/client/client.js';
 import { KubeError, isConflict, isNotFound, type Json } from '../../runtime/client/rest.js';
@@ -16,17 +19,20 @@ import type { Informer } from '../../runtime/informer.js';
 import { FIELD_MANAGER } from '../../runtime/apply.js';
 import { admissionCheck } from '../../webhooks/rules/index.js';
 import type { ControllerContext } from '../context.js';
-import { NIMSERVICE, refOf } from '../refs.js';
+import { COMPUTEDOMAIN, DEPLOYMENT, LEADERWORKERSET, NIMSERVICE, RESOURCECLAIM, refOf } from '../refs.js';
 import { deploymentReadiness, diagnosePods } from './diagnose.js';
 import { askModel } from './model.js';
 import { WARNING_REASONS, nextStatus, type Outcome } from './status.js';
-import { detectOrchestrator } from './orchestrator.js';
 
 export const FINALIZER = 'finalizer.nimservice.apps.nvidia.com';
 const OPTIONAL_KINDS: Record<string, string> = {
   HTTPRoute: 'the Gateway API (gateway.networking.k8s.io/v1 HTTPRoute): install its CRDs, or remove spec.expose.router.gateway',
   GRPCRoute: 'the Gateway API (gateway.networking.k8s.io/v1 GRPCRoute): install its CRDs, or set spec.expose.router.gateway.grpcRoutesEnabled to false',
   ServiceMonitor: 'the Prometheus Operator (monitoring.coreos.com/v1 ServiceMonitor): install it, or set spec.metrics.enabled to false',
+  LeaderWorkerSet: 'LeaderWorkerSet (leaderworkerset.x-k8s.io/v1) for multi-node serving: install it, or remove spec.multiNode',
+  ComputeDomain: 'the NVIDIA DRA driver\'s ComputeDomain (resource.nvidia.com/v1beta1): install the driver, or remove spec.multiNode.computeDomain',
+  InferencePool: 'the Gateway API inference extension (inference.networking.k8s.io/v1 InferencePool): install it, or remove spec.expose.router.eppConfig',
+  ResourceClaimTemplate: 'Dynamic Resource Allocation (resource.k8s.io/v1): a cluster of Kubernetes 1.34 or later, or remove spec.draResources',
 };
 
 export interface NIMServiceCaches {
@@ -34,8 +40,10 @@ export interface NIMServiceCaches {
   nimCaches: Informer;
   nodes: Informer;
   pods: Informer;
-  /** The informer of a child kind (created on first use for optional APIs). */
+  /** The informer of a child kind, holding what we made (created on first use for optional APIs). */
   child(ref: ResourceRef): Informer;
+  /** An informer of every object of a kind (ResourceClaims, ComputeDomains someone else made). */
+  all(ref: ResourceRef): Informer;
 }
 
 const ownedBy = (o: Json, owner: Json): boolean =>
@@ -81,22 +89,6 @@ export class NIMServiceReconciler {
     }
   }
 
-  private facts(svc: NIMService): NIMServiceFacts {
-    const ns = svc.metadata.namespace;
-    const facts: NIMServiceFacts = {
-      operatorVersion: this.ctx.operatorVersion,
-      orchestrator: detectOrchestrator(this.caches.nodes.list()),
-    };
-    const cacheName = svc.spec.storage?.nimCache?.name;
-    if (cacheName) {
-      const cache = this.caches.nimCaches.get(ns, cacheName);
-      if (cache) facts.nimCache = cache as NIMServiceFacts['nimCache'];
-    }
-    const live = this.caches.child(refOf('apps/v1', 'Deployment')!).get(ns, svc.metadata.name ?? '');
-    if (typeof live?.spec?.replicas === 'number') facts.liveReplicas = live.spec.replicas;
-    return facts;
-  }
-
   /** Applies what is wanted and works out the outcome; throws only on errors worth a retry. */
   private async sync(svc: NIMService & Json): Promise<{ outcome: Outcome; requeueAfterMs?: number }> {
     const ns = svc.metadata.namespace as string;
@@ -106,13 +98,13 @@ export class NIMServiceReconciler {
     if (errors.length) {
       return { outcome: { state: 'Failed', reason: 'InvalidSpec', message: `${errors.map((e) => `${e.field}: ${e.detail}`).join('; ')} (the admission webhook would refuse this; fix the spec)` } };
     }
-    if (svc.spec.multiNode || svc.spec.inferencePlatform === 'kserve') {
-      const what = svc.spec.multiNode ? 'multi-node serving (spec.multiNode)' : 'the KServe platform (spec.inferencePlatform: kserve)';
-      return { outcome: { state: 'Failed', reason: 'Unsupported', message: `${what} is not served by this version of the operator yet; use a single-node standalone NIMService` } };
+    if (svc.spec.inferencePlatform === 'kserve') {
+      return { outcome: { state: 'Failed', reason: 'Unsupported', message: 'the KServe platform (spec.inferencePlatform: kserve) is not served by this version of the operator yet; use the standalone platform' } };
     }
+    const { facts, sshSecretExists } = await gatherFacts(this.ctx, this.caches, svc);
     let render;
     try {
-      render = renderNIMService(svc, this.facts(svc));
+      render = renderNIMService(svc, facts);
     } catch (e) {
       if (e instanceof SpecError) return { outcome: { state: 'Failed', reason: 'InvalidSpec', message: e.message } };
       return { outcome: { state: 'Failed', reason: 'Failed', message: (e as Error).message } };
@@ -125,7 +117,8 @@ export class NIMServiceReconciler {
         problems.push({ state: 'Failed', reason: 'OptionalAPIMissing', message: `${child.kind} ${name} needs ${OPTIONAL_KINDS[child.kind]}` });
         continue;
       }
-      const live = this.caches.child(ref).get(ns, child.metadata.name);
+      // The SSH key Secret is not cached (no cluster-wide Secret informer): gatherFacts looked it up.
+      const live = child.kind === 'Secret' ? (sshSecretExists ? {} : undefined) : this.caches.child(ref).get(ns, child.metadata.name);
       // A claim is created once and then left alone (its spec is mostly immutable); one that exists
       // already, ours or not, is reused, as upstream does.
       if (live && isCreateOnly(child)) continue;
@@ -149,20 +142,38 @@ export class NIMServiceReconciler {
       const live = this.caches.child(ref).get(ns, a.name);
       if (live && ownedBy(live, svc) && !live.metadata.deletionTimestamp) await this.client.delete(ref, ns, a.name, { propagationPolicy: 'Background' });
     }
-    if (problems.length) return { outcome: problems[0]! };
-    if (render.blocked) return { outcome: { state: render.blocked.state, reason: render.blocked.reason, message: render.blocked.message } };
-    return this.readiness(svc);
+    const extra = this.extraStatus(svc, facts);
+    if (problems.length) return { outcome: { ...problems[0]!, extra } };
+    if (render.blocked) return { outcome: { state: render.blocked.state, reason: render.blocked.reason, message: render.blocked.message, extra } };
+    const r = await this.readiness(svc);
+    return { ...r, outcome: { ...r.outcome, extra } };
+  }
+
+  /** status.draResourceStatuses and status.computeDomainStatus, when the spec uses them. */
+  private extraStatus(svc: NIMService & Json, facts: NIMServiceFacts): Json {
+    const extra: Json = {};
+    if (svc.spec.draResources?.length && this.ctx.apis.has(RESOURCECLAIM)) {
+      extra.draResourceStatuses = draResourceStatuses(svc, this.caches.all(RESOURCECLAIM).list() as never, facts);
+    }
+    if (isMultiNode(svc) && svc.spec.multiNode?.computeDomain && this.ctx.apis.has(COMPUTEDOMAIN)) {
+      const cdName = computeDomainName(svc);
+      const cd = cdName ? (this.caches.all(COMPUTEDOMAIN).get(svc.metadata.namespace, cdName) as never) : undefined;
+      const st = computeDomainStatus(svc, cd);
+      if (st) extra.computeDomainStatus = st;
+    }
+    return extra;
   }
 
   private async readiness(svc: NIMService & Json): Promise<{ outcome: Outcome; requeueAfterMs?: number }> {
     const ns = svc.metadata.namespace as string;
     const name = svc.metadata.name as string;
-    const d = this.caches.child(refOf('apps/v1', 'Deployment')!).get(ns, name);
-    const rollout = deploymentReadiness(d, name);
-    const available = d?.status?.availableReplicas ?? 0;
+    const multi = isMultiNode(svc);
+    const d = multi ? this.caches.child(LEADERWORKERSET).get(ns, lwsName(svc)) : this.caches.child(DEPLOYMENT).get(ns, name);
+    const rollout = multi ? lwsReadiness(d, lwsName(svc)) : deploymentReadiness(d, name);
+    const available = multi ? (d?.status?.readyReplicas ?? 0) : (d?.status?.availableReplicas ?? 0);
     const base = { availableReplicas: available };
     if (!rollout.ready) {
-      const pods = this.caches.pods.byIndex('app', `${ns}/${name}`);
+      const pods = this.caches.pods.byIndex('app', `${ns}/${multi ? lwsName(svc) : name}`);
       const why = diagnosePods(pods);
       if (why) return { outcome: { ...base, ...why } };
       return { outcome: { ...base, state: rollout.started ? 'NotReady' : 'Pending', reason: 'NotReady', message: rollout.message.trim() }, requeueAfterMs: 30_000 };

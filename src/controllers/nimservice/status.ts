@@ -14,6 +14,8 @@ export interface Outcome {
   message: string;
   availableReplicas?: number;
   model?: { name: string; clusterEndpoint: string; externalEndpoint: string };
+  /** Other status fields (draResourceStatuses, computeDomainStatus), replaced whole. */
+  extra?: Json;
 }
 
 /**
@@ -38,6 +40,10 @@ export function nextStatus(current: Json | undefined, o: Outcome, generation: nu
   else delete status.availableReplicas;
   if (o.model) status.model = o.model;
   else if (o.state !== 'Ready') delete status.model;
+  for (const key of ['draResourceStatuses', 'computeDomainStatus']) {
+    if (o.extra?.[key] !== undefined) status[key] = o.extra[key];
+    else delete status[key];
+  }
   return status;
 }
 
@@ -45,4 +51,5 @@ export function nextStatus(current: Json | undefined, o: Outcome, generation: nu
 export const WARNING_REASONS = new Set([
   'ImagePullFailed', 'ContainerConfigError', 'InsufficientGPU', 'Unschedulable', 'ContainerCrashing',
   'NIMCacheNotFound', 'NIMCacheFailed', 'OptionalAPIMissing', 'ChildRejected', 'ChildConflict', 'InvalidSpec', 'Unsupported',
+  'DRAResourcesUnsupported', 'ComputeDomainFailed',
 ]);

@@ -1,0 +1,20 @@
+/**
+ * What each controller declared it needs from the API (refs.ts `Permission`), in one list: the
+ * operator's ClusterRole is generated from it (src/install/rbac.ts, `nimop install --write`).
+ */
+import type { Permission } from './refs.js';
+import { NIMPIPELINE_PERMISSIONS } from './nimpipeline/index.js';
+import { NIMSERVICE_PERMISSIONS } from './nimservice/index.js';
+
+/** The permissions of one controller, under its name (shown in the generated ClusterRole's comments). */
+export interface PermissionSet {
+  controller: string;
+  permissions: readonly Permission[];
+}
+
+export const CONTROLLER_PERMISSIONS: readonly PermissionSet[] = [
+  { controller: 'nimservice', permissions: NIMSERVICE_PERMISSIONS },
+  { controller: 'nimpipeline', permissions: NIMPIPELINE_PERMISSIONS },
+  // ── Add the other controllers' declarations here, one line each, then run `npm run rbac`: ──
+  // { controller: 'nimcache', permissions: NIMCACHE_PERMISSIONS },   // from './nimcache/index.js'
+];
