@@ -3,6 +3,7 @@
  * structural schema (the engine of src/api/validation), plus the defaults kube-apiserver applies to
  * the built-in kinds the operator writes.
  */
+import { canonicalizeQuantities } from './quantities.js';
 import type { JSONSchemaProps } from '../api/k8s/schemas.js';
 import { StructuralValidator, type FieldError } from '../api/validation/index.js';
 import { applyBuiltinDefaults } from './defaults.js';
@@ -37,6 +38,9 @@ export function admit(t: ResourceType, obj: Obj, old: Obj | undefined): Admitted
     nameRule: t.group === 'rbac.authorization.k8s.io' ? 'path-segment' : 'subdomain',
     ...(old ? { old } : {}),
   });
-  if (t.model) applyBuiltinDefaults(t.kind, result.object);
+  if (t.model) {
+    applyBuiltinDefaults(t.kind, result.object);
+    if (!result.errors.length) canonicalizeQuantities(result.object, schema);
+  }
   return { object: result.object, errors: result.errors, unknownFields: result.unknownFields };
 }

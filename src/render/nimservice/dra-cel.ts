@@ -6,7 +6,7 @@
 import { parse } from '@marcbachmann/cel-js';
 import type { DRAResource } from '../../api/v1alpha1/dra.js';
 import { SpecError } from './common.js';
-import { canonicalQuantity } from './quantity.js';
+import { canonicalQuantity } from '../../api/k8s/quantity.js';
 
 type Device = NonNullable<DRAResource['claimCreationSpec']>['devices'][number];
 type AttributeSelector = NonNullable<Device['attributeSelectors']>[number];

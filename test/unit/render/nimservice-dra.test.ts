@@ -20,7 +20,7 @@ import {
   SpecError,
   type LeaderWorkerSet,
 } from '../../../src/render/nimservice/index.js';
-import { canonicalQuantity } from '../../../src/render/nimservice/quantity.js';
+import { canonicalQuantity } from '../../../src/api/k8s/quantity.js';
 import { assertAllValid, deploymentOf, find, fixture, loadExample, mainOf, readyCache } from './nimservice-fixtures.js';
 
 type Template = Wire<V1ResourceClaimTemplate>;
