@@ -5,7 +5,8 @@
  */
 import { setupControllers } from '../controllers/index.js';
 import { NIMSERVICE } from '../controllers/refs.js';
-import { resolveServiceAddress } from '../devcluster/sim/index.js';
+import { resolveServiceAddress, type Simulation } from '../devcluster/sim/index.js';
+import { inspectorFromLabels } from '../nim/inspect.js';
 import type { ControlPlane } from '../devcluster/server.js';
 import type { Json } from '../runtime/client/rest.js';
 import { Manager } from '../runtime/manager.js';
@@ -30,7 +31,7 @@ export function readyLines(cp: ControlPlane, kubeconfig: string, svc: Json): str
   return lines;
 }
 
-export async function startDevOperator(cp: ControlPlane, kubeconfig: string, opts: { logLevel: string; print: (lines: string[]) => void }): Promise<DevOperator> {
+export async function startDevOperator(cp: ControlPlane, kubeconfig: string, sim: Simulation | undefined, opts: { logLevel: string; print: (lines: string[]) => void }): Promise<DevOperator> {
   const manager = new Manager({
     kubeconfig,
     userAgent: `nim-operator/${VERSION}`,
@@ -39,7 +40,12 @@ export async function startDevOperator(cp: ControlPlane, kubeconfig: string, opt
     healthProbeBindAddress: '0',
     gracefulShutdownMs: 5_000,
   });
-  const ctx = setupControllers(manager, { operatorVersion: VERSION, resolveService: (ns, svc, port) => resolveServiceAddress(cp, ns, svc, port) });
+  const ctx = setupControllers(manager, {
+    operatorVersion: VERSION,
+    resolveService: (ns, svc, port) => resolveServiceAddress(cp, ns, svc, port),
+    // The image catalogue answers what a registry would: an image's config labels.
+    ...(sim ? { inspector: inspectorFromLabels((image) => sim.imageLabels(image)) } : {}),
+  });
   await ctx.apis.start(5_000);
   // Announce each service once per Ready transition.
   const announced = new Set<string>();

@@ -141,7 +141,7 @@ export async function devCommand(opts: DevOptions): Promise<number> {
   if (faults) out.push('Fault injection is on (see GET /nimop/faults).');
   if (addons.length) out.push(`Add-ons: ${addons.map((n) => `${n} (${ADDONS[n]!.description})`).join('; ')}; --without NAME leaves one out.`);
   const operator = opts.operator
-    ? await startDevOperator(cp, kubeconfig, { logLevel: opts.logLevel ?? 'warn', print: (lines) => process.stdout.write(`${lines.join('\n')}\n`) })
+    ? await startDevOperator(cp, kubeconfig, sim, { logLevel: opts.logLevel ?? 'warn', print: (lines) => process.stdout.write(`${lines.join('\n')}\n`) })
     : undefined;
   out.push(operator ? 'The operator runs with it (--no-operator: the control plane only); its log goes to standard error.' : 'The operator is off (--no-operator): nothing reconciles NIMCaches or NIMServices.');
   if (opts.filename?.length) out.push(...createFromFiles(cp, opts.filename));

@@ -8,6 +8,7 @@ import { Manager } from '../runtime/manager.js';
 import { createLogger } from '../runtime/observability.js';
 import { VERSION } from './version.js';
 import { setupControllers } from '../controllers/index.js';
+import { RegistryInspector } from '../nim/registry.js';
 
 export interface RunOptions {
   enableWebhooks: boolean;
@@ -50,7 +51,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     manager.useLeaderElection(leaderElection(manager.client, { namespace: opts.leaderElectionNamespace ?? podNamespace(), logger: log }));
   }
   // The controllers reach model endpoints through cluster DNS (the operator runs in the cluster).
-  const controllers = setupControllers(manager, { operatorVersion: process.env.OPERATOR_VERSION ?? VERSION });
+  const controllers = setupControllers(manager, { operatorVersion: process.env.OPERATOR_VERSION ?? VERSION, inspector: new RegistryInspector() });
   log.info({ version: VERSION, host: hostname(), namespaces: opts.namespace ?? 'all', leaderElect: opts.leaderElect }, 'starting nim-operator');
   let webhook: WebhookServer | undefined;
   let certWatcher: FSWatcher | undefined;

@@ -4,6 +4,7 @@
  */
 import type { Permission } from './refs.js';
 import { NIMPIPELINE_PERMISSIONS } from './nimpipeline/index.js';
+import { NIMCACHE_PERMISSIONS } from './nimcache/index.js';
 import { NIMSERVICE_PERMISSIONS } from './nimservice/index.js';
 
 /** The permissions of one controller, under its name (shown in the generated ClusterRole's comments). */
@@ -15,6 +16,6 @@ export interface PermissionSet {
 export const CONTROLLER_PERMISSIONS: readonly PermissionSet[] = [
   { controller: 'nimservice', permissions: NIMSERVICE_PERMISSIONS },
   { controller: 'nimpipeline', permissions: NIMPIPELINE_PERMISSIONS },
-  // ── Add the other controllers' declarations here, one line each, then run `npm run rbac`: ──
-  // { controller: 'nimcache', permissions: NIMCACHE_PERMISSIONS },   // from './nimcache/index.js'
+  { controller: 'nimcache', permissions: NIMCACHE_PERMISSIONS },
+  // A new controller adds its line here; `npm run manifests` regenerates the ClusterRole.
 ];
