@@ -54,8 +54,9 @@ test('nimop dev --data-dir keeps objects (same resourceVersion) across a restart
   const data = join(dir, 'data');
   const kubeconfig = join(dir, 'kube-data', 'config');
   const env = { ...process.env, KUBECONFIG: kubeconfig, KUBECACHEDIR: join(dir, 'cache-data') };
+  // The control plane alone: the operator would (rightly) write finalizers and status in between.
   const start = async () => {
-    const dev = run(process.execPath, [join(REPO, 'bin', 'nimop.js'), 'dev', '--kubeconfig', kubeconfig, '--data-dir', data], process.env);
+    const dev = run(process.execPath, [join(REPO, 'bin', 'nimop.js'), 'dev', '--no-operator', '--kubeconfig', kubeconfig, '--data-dir', data], process.env);
     await eventually(() => dev.out().includes('Press Ctrl-C'), 'nimop dev to start', 20_000);
     return dev;
   };
