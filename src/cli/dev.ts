@@ -14,7 +14,7 @@ import type { AdmissionFacts } from '../webhooks/rules/index.js';
 import { NIMSERVICE_PATH, WebhookServer, selfSignedCertificate, webhookConfiguration } from '../webhooks/server.js';
 import { VERSION } from './version.js';
 import { startDevOperator } from './dev-operator.js';
-import { ADDONS, DEFAULT_ADDONS, installAddons } from '../devcluster/ecosystem/index.js';
+import { ADDONS, DEFAULT_ADDONS, installAddons, startAddonSimulations } from '../devcluster/ecosystem/index.js';
 import { ControlPlane } from '../devcluster/server.js';
 import { CatalogueError, devOptions, startSimulation, type Simulation } from '../devcluster/sim/index.js';
 import type { Obj } from '../devcluster/store.js';
@@ -123,6 +123,8 @@ export async function devCommand(opts: DevOptions): Promise<number> {
       throw e;
     }
   }
+  // Add-ons with a simulated controller of their own (KServe) run with the simulation.
+  const addonSims = sim ? startAddonSimulations(cp, addons) : undefined;
   const kubeconfig = resolve(opts.kubeconfig);
   writeKubeconfig(kubeconfig, cp.url);
   const webhook = opts.webhook ? await startDevWebhook(cp, kubeconfig, opts.strict ?? false) : undefined;
@@ -165,6 +167,7 @@ export async function devCommand(opts: DevOptions): Promise<number> {
   clearInterval(ticker);
   await operator?.stop();
   await webhook?.stop();
+  addonSims?.stop();
   await sim?.stop();
   await cp.stop();
   process.stdout.write('nimop dev: stopped\n');

@@ -103,7 +103,7 @@ export async function run(argv: string[]): Promise<number> {
     .option('--port <port>', 'port on 127.0.0.1 (0 picks a free one)', '0')
     .option('--kubeconfig <path>', 'where to write a kubeconfig for it', '.nimop/kubeconfig')
     .option('--no-operator', 'run the control plane only')
-    .option('--without <addons>', 'leave out add-ons installed by default, comma-separated: gateway-api, inference-extension, compute-domains, prometheus-operator')
+    .option('--without <addons>', 'leave out add-ons installed by default, comma-separated: gateway-api, inference-extension, compute-domains, prometheus-operator, kserve')
     .option('--log-level <level>', 'the operator\'s log level (standard error): debug, info, warn or error', 'warn')
     .option('--no-webhook', 'do not run and register the operator\'s admission webhook')
     .option('--strict', 'the webhook refuses sharp edges instead of warning about them', false)

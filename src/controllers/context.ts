@@ -8,7 +8,7 @@ import type { Controller } from '../runtime/controller.js';
 import { EventRecorder } from '../runtime/events.js';
 import type { Manager } from '../runtime/manager.js';
 import { OptionalApis } from '../runtime/optional-apis.js';
-import { COMPUTEDOMAIN, GRPCROUTE, HTTPROUTE, INFERENCEPOOL, LEADERWORKERSET, RESOURCECLAIM, RESOURCECLAIMTEMPLATE, SERVICEMONITOR } from './refs.js';
+import { COMPUTEDOMAIN, GRPCROUTE, HTTPROUTE, INFERENCEPOOL, INFERENCESERVICE, LEADERWORKERSET, RESOURCECLAIM, RESOURCECLAIMTEMPLATE, SERVICEMONITOR } from './refs.js';
 
 export interface Address {
   host: string;
@@ -27,7 +27,7 @@ export const clusterDNSResolver: ServiceResolver = (namespace, service, port) =>
   typeof port === 'number' ? { host: `${service}.${namespace}.svc`, port } : undefined;
 
 /** Optional APIs the controllers use when present. */
-export const OPTIONAL_REFS: ResourceRef[] = [HTTPROUTE, GRPCROUTE, SERVICEMONITOR, LEADERWORKERSET, RESOURCECLAIM, RESOURCECLAIMTEMPLATE, COMPUTEDOMAIN, INFERENCEPOOL];
+export const OPTIONAL_REFS: ResourceRef[] = [HTTPROUTE, GRPCROUTE, SERVICEMONITOR, LEADERWORKERSET, RESOURCECLAIM, RESOURCECLAIMTEMPLATE, COMPUTEDOMAIN, INFERENCEPOOL, INFERENCESERVICE];
 
 export interface ControllerContext {
   manager: Manager;

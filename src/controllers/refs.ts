@@ -34,6 +34,7 @@ export const RESOURCECLAIM = ref('resource.k8s.io', 'v1', 'resourceclaims', 'Res
 export const RESOURCECLAIMTEMPLATE = ref('resource.k8s.io', 'v1', 'resourceclaimtemplates', 'ResourceClaimTemplate');
 export const COMPUTEDOMAIN = ref('resource.nvidia.com', 'v1beta1', 'computedomains', 'ComputeDomain');
 export const INFERENCEPOOL = ref('inference.networking.k8s.io', 'v1', 'inferencepools', 'InferencePool');
+export const INFERENCESERVICE = ref('serving.kserve.io', 'v1beta1', 'inferenceservices', 'InferenceService');
 
 /** The ResourceRef of a child object (by apiVersion and kind), among the refs above. */
 export function refOf(apiVersion: string, kind: string): ResourceRef | undefined {
@@ -43,7 +44,7 @@ export function refOf(apiVersion: string, kind: string): ResourceRef | undefined
 export const ALL_REFS: readonly ResourceRef[] = [
   NIMSERVICE, NIMCACHE, NIMBUILD, NIMPIPELINE, NODE, POD, SERVICE, SERVICEACCOUNT, CONFIGMAP, SECRET, PVC, EVENT,
   DEPLOYMENT, JOB, ROLE, ROLEBINDING, HPA, INGRESS, HTTPROUTE, GRPCROUTE, SERVICEMONITOR,
-  LEADERWORKERSET, RESOURCECLAIM, RESOURCECLAIMTEMPLATE, COMPUTEDOMAIN, INFERENCEPOOL,
+  LEADERWORKERSET, RESOURCECLAIM, RESOURCECLAIMTEMPLATE, COMPUTEDOMAIN, INFERENCEPOOL, INFERENCESERVICE,
 ];
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'use';

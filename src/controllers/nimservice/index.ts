@@ -1,6 +1,7 @@
 /**
- * The NIMService controller (standalone platform): informers for the NIMService, its children, its
- * pods, NIMCaches and nodes; a NIMCache's change wakes the services that name it at once.
+ * The NIMService controller (standalone and KServe platforms): informers for the NIMService, its
+ * children (a KServe InferenceService among them, once KServe is served), its pods, NIMCaches and
+ * nodes; a NIMCache's change wakes the services that name it at once.
  */
 import type { Informer } from '../../runtime/informer.js';
 import { Controller } from '../../runtime/controller.js';
@@ -9,21 +10,22 @@ import type { Json } from '../../runtime/client/rest.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../runtime/apply.js';
 import type { ControllerContext, ControllerSetup } from '../context.js';
 import {
-  COMPUTEDOMAIN, CONFIGMAP, DEPLOYMENT, EVENT, GRPCROUTE, HPA, HTTPROUTE, INFERENCEPOOL, INGRESS, LEADERWORKERSET, NIMCACHE, NIMSERVICE,
+  COMPUTEDOMAIN, CONFIGMAP, DEPLOYMENT, EVENT, GRPCROUTE, HPA, HTTPROUTE, INFERENCEPOOL, INFERENCESERVICE, INGRESS, LEADERWORKERSET, NIMCACHE, NIMSERVICE,
   NODE, OWN, POD, PVC, READ, RESOURCECLAIM, RESOURCECLAIMTEMPLATE, ROLE, ROLEBINDING, SECRET, SERVICE, SERVICEACCOUNT, SERVICEMONITOR,
   type Permission,
 } from '../refs.js';
 import { NIMServiceReconciler } from './reconcile.js';
+import { ISVC_POD_INDEX, ISVC_POD_LABEL } from './kserve.js';
 
 export { FINALIZER } from './reconcile.js';
 
 /** Kinds the NIMService owns; optional ones get an informer once their API is served. */
 const CHILD_KINDS: ResourceRef[] = [
   SERVICEACCOUNT, ROLE, ROLEBINDING, SERVICE, CONFIGMAP, DEPLOYMENT, HPA, INGRESS, PVC,
-  HTTPROUTE, GRPCROUTE, SERVICEMONITOR, LEADERWORKERSET, RESOURCECLAIMTEMPLATE, COMPUTEDOMAIN, INFERENCEPOOL,
+  HTTPROUTE, GRPCROUTE, SERVICEMONITOR, LEADERWORKERSET, RESOURCECLAIMTEMPLATE, COMPUTEDOMAIN, INFERENCEPOOL, INFERENCESERVICE,
 ];
 /** Served only in some clusters: looked for through discovery. */
-const OPTIONAL: ResourceRef[] = [HTTPROUTE, GRPCROUTE, SERVICEMONITOR, LEADERWORKERSET, RESOURCECLAIMTEMPLATE, RESOURCECLAIM, COMPUTEDOMAIN, INFERENCEPOOL];
+const OPTIONAL: ResourceRef[] = [HTTPROUTE, GRPCROUTE, SERVICEMONITOR, LEADERWORKERSET, RESOURCECLAIMTEMPLATE, RESOURCECLAIM, COMPUTEDOMAIN, INFERENCEPOOL, INFERENCESERVICE];
 
 export const NIMSERVICE_PERMISSIONS: Permission[] = [
   { ref: NIMSERVICE, verbs: ['get', 'list', 'watch', 'patch', 'update'], why: 'the primary object; its finalizer is added and removed with patches' },
@@ -49,6 +51,8 @@ export const setupNIMServiceController: ControllerSetup = (ctx: ControllerContex
   const nodes = m.informer(NODE);
   const pods = m.informer(POD, { labelSelector: 'app.kubernetes.io/part-of=nim-service' });
   pods.addIndexer('app', (p) => (p.metadata?.labels?.app ? [`${p.metadata.namespace}/${p.metadata.labels.app}`] : []));
+  // KServe's predictor pods, by the InferenceService that KServe names in their labels.
+  pods.addIndexer(ISVC_POD_INDEX, (p) => (p.metadata?.labels?.[ISVC_POD_LABEL] ? [`${p.metadata.namespace}/${p.metadata.labels[ISVC_POD_LABEL]}`] : []));
   services.addIndexer('nimcache', (s) => (s.spec?.storage?.nimCache?.name ? [`${s.metadata.namespace}/${s.spec.storage.nimCache.name}`] : []));
 
   const children = new Map<string, Informer>();

@@ -22,6 +22,8 @@ import type { ControllerContext } from '../context.js';
 import { COMPUTEDOMAIN, DEPLOYMENT, LEADERWORKERSET, NIMSERVICE, RESOURCECLAIM, refOf } from '../refs.js';
 import { deploymentReadiness, diagnosePods } from './diagnose.js';
 import { askModel } from './model.js';
+import { KSERVE_REQUIREMENT, inferenceServiceAbsent, isKServe, kserveFacts, kserveReadiness } from './kserve.js';
+import { renderKServe, type KServeRender } from '../../render/nimservice/kserve.js';
 import { WARNING_REASONS, nextStatus, type Outcome } from './status.js';
 
 export const FINALIZER = 'finalizer.nimservice.apps.nvidia.com';
@@ -33,6 +35,7 @@ const OPTIONAL_KINDS: Record<string, string> = {
   ComputeDomain: 'the NVIDIA DRA driver\'s ComputeDomain (resource.nvidia.com/v1beta1): install the driver, or remove spec.multiNode.computeDomain',
   InferencePool: 'the Gateway API inference extension (inference.networking.k8s.io/v1 InferencePool): install it, or remove spec.expose.router.eppConfig',
   ResourceClaimTemplate: 'Dynamic Resource Allocation (resource.k8s.io/v1): a cluster of Kubernetes 1.34 or later, or remove spec.draResources',
+  InferenceService: KSERVE_REQUIREMENT,
 };
 
 export interface NIMServiceCaches {
@@ -98,13 +101,13 @@ export class NIMServiceReconciler {
     if (errors.length) {
       return { outcome: { state: 'Failed', reason: 'InvalidSpec', message: `${errors.map((e) => `${e.field}: ${e.detail}`).join('; ')} (the admission webhook would refuse this; fix the spec)` } };
     }
-    if (svc.spec.inferencePlatform === 'kserve') {
-      return { outcome: { state: 'Failed', reason: 'Unsupported', message: 'the KServe platform (spec.inferencePlatform: kserve) is not served by this version of the operator yet; use the standalone platform' } };
-    }
+    const kserve = isKServe(svc);
     const { facts, sshSecretExists } = await gatherFacts(this.ctx, this.caches, svc);
     let render;
     try {
-      render = renderNIMService(svc, facts);
+      // KServe (kserve.ts): an InferenceService instead of our own Deployment, Service and autoscaler.
+      if (kserve) render = renderKServe(svc, kserveFacts(this.caches, svc, facts));
+      else (render = renderNIMService(svc, facts)).absent.push(inferenceServiceAbsent(svc));
     } catch (e) {
       if (e instanceof SpecError) return { outcome: { state: 'Failed', reason: 'InvalidSpec', message: e.message } };
       return { outcome: { state: 'Failed', reason: 'Failed', message: (e as Error).message } };
@@ -145,7 +148,7 @@ export class NIMServiceReconciler {
     const extra = this.extraStatus(svc, facts);
     if (problems.length) return { outcome: { ...problems[0]!, extra } };
     if (render.blocked) return { outcome: { state: render.blocked.state, reason: render.blocked.reason, message: render.blocked.message, extra } };
-    const r = await this.readiness(svc);
+    const r = kserve ? await kserveReadiness(this.ctx, this.caches, svc, render as KServeRender) : await this.readiness(svc);
     return { ...r, outcome: { ...r.outcome, extra } };
   }
 

@@ -1,12 +1,15 @@
 /**
  * What `nimop dev` installs so the operator's optional integrations can be tried on one machine:
  * minimal CRDs of our own for the Gateway API and the Prometheus Operator (typed where the
- * operator writes, the rest preserved).
+ * operator writes, the rest preserved), and KServe's InferenceService with a simulated KServe
+ * controller (kserve.ts, kserve-sim.ts), started by `startAddonSimulations` with the simulation.
  * Each is a named add-on, so a test or a user can leave one out to see how
  * the operator reports a missing API.
  */
 import type { ControlPlane } from '../server.js';
 import type { Obj } from '../store.js';
+import { inferenceServiceCRD } from './kserve.js';
+import { startKServeSimulation, type RunningAddon } from './kserve-sim.js';
 
 const preserve = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
 
@@ -52,7 +55,7 @@ export function minimalCRD(k: MinimalKind): Obj {
 const GATEWAY = 'gateway.networking.k8s.io';
 
 /** The add-ons `nimop dev` knows, by name. */
-export const ADDONS: Record<string, { description: string; crds: () => Obj[] }> = {
+export const ADDONS: Record<string, { description: string; crds: () => Obj[]; simulate?: (cp: ControlPlane) => RunningAddon }> = {
   'gateway-api': {
     description: 'Gateway API v1: GatewayClass, Gateway, HTTPRoute, GRPCRoute',
     crds: () => [
@@ -77,6 +80,11 @@ export const ADDONS: Record<string, { description: string; crds: () => Obj[] }> 
     description: 'Prometheus Operator: ServiceMonitor',
     crds: () => [minimalCRD({ group: 'monitoring.coreos.com', version: 'v1', kind: 'ServiceMonitor', plural: 'servicemonitors', short: ['smon'] })],
   },
+  kserve: {
+    description: 'KServe: InferenceService, with a simulated KServe controller that makes the predictor Deployment and Service and reports readiness',
+    crds: () => [inferenceServiceCRD()],
+    simulate: startKServeSimulation,
+  },
 };
 
 export const DEFAULT_ADDONS = Object.keys(ADDONS);
@@ -91,4 +99,18 @@ export function installAddons(cp: ControlPlane, names: readonly string[] = DEFAU
       if (!cp.store.get('apiextensions.k8s.io/customresourcedefinitions', undefined, crd.metadata.name)) cp.objects.create(crdType, undefined, crd, { fieldManager: 'nimop' });
     }
   }
+}
+
+/** Starts the simulated controllers of the named add-ons (those that have one); `stop` ends them all. */
+export function startAddonSimulations(cp: ControlPlane, names: readonly string[] = DEFAULT_ADDONS): RunningAddon {
+  const running = names.flatMap((n) => {
+    const simulate = ADDONS[n]?.simulate;
+    return simulate ? [simulate(cp)] : [];
+  });
+  return {
+    stop: () => running.forEach((r) => r.stop()),
+    idle: async () => {
+      await Promise.all(running.map((r) => r.idle()));
+    },
+  };
 }
