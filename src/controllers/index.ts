@@ -2,6 +2,7 @@
 import type { Manager } from '../runtime/manager.js';
 import type { ImageInspector } from '../nim/inspect.js';
 import { nimCacheController } from './nimcache/index.js';
+import { setupNIMBuildController } from './nimbuild/index.js';
 import { setupNIMPipelineController } from './nimpipeline/index.js';
 import { setupNIMServiceController } from './nimservice/index.js';
 import { controllerContext, type ControllerContext, type ControllerSetup, type ServiceResolver } from './context.js';
@@ -13,6 +14,7 @@ export const CONTROLLERS: Record<string, ControllerSetup> = {
   nimcache: nimCacheController({}),
   nimservice: setupNIMServiceController,
   nimpipeline: setupNIMPipelineController,
+  nimbuild: setupNIMBuildController,
 };
 
 export interface OperatorOptions {

@@ -5,6 +5,7 @@
 import type { Permission } from './refs.js';
 import { NIMPIPELINE_PERMISSIONS } from './nimpipeline/index.js';
 import { NIMCACHE_PERMISSIONS } from './nimcache/index.js';
+import { NIMBUILD_PERMISSIONS } from './nimbuild/index.js';
 import { NIMSERVICE_PERMISSIONS } from './nimservice/index.js';
 
 /** The permissions of one controller, under its name (shown in the generated ClusterRole's comments). */
@@ -17,5 +18,6 @@ export const CONTROLLER_PERMISSIONS: readonly PermissionSet[] = [
   { controller: 'nimservice', permissions: NIMSERVICE_PERMISSIONS },
   { controller: 'nimpipeline', permissions: NIMPIPELINE_PERMISSIONS },
   { controller: 'nimcache', permissions: NIMCACHE_PERMISSIONS },
+  { controller: 'nimbuild', permissions: NIMBUILD_PERMISSIONS },
   // A new controller adds its line here; `npm run manifests` regenerates the ClusterRole.
 ];
