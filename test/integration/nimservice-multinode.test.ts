@@ -61,6 +61,10 @@ describe('multi-node NIMService on 8-GPU nodes', () => {
     await c.ok(['patch', 'nimservice', 'ds', '--type=merge', '-p', '{"spec":{"env":[{"name":"X","value":"1"}]}}']);
     await eventually(() => c.get('leaderworkerset.x-k8s.io/leaderworkersets', 'default', 'ds-lws')?.spec.leaderWorkerTemplate.leaderTemplate.spec.containers[0].env.some((e: any) => e.name === 'X'), 'the edit in the LWS');
     assert.equal(c.get('/secrets', 'default', 'ds-ssh-pk')!.data['private.key'], key);
+    // Single-node again: the LeaderWorkerSet and its ConfigMaps go (their GPUs are freed), a Deployment comes.
+    await c.ok(['patch', 'nimservice', 'ds', '--type=json', '-p', JSON.stringify([{ op: 'remove', path: '/spec/multiNode' }])]);
+    await eventually(() => !c.get('leaderworkerset.x-k8s.io/leaderworkersets', 'default', 'ds-lws') && !c.get('/configmaps', 'default', 'ds-mpi-config'), 'the LWS and MPI ConfigMaps pruned');
+    await eventually(() => c.get('apps/deployments', 'default', 'ds'), 'a Deployment');
   });
 });
 

@@ -16,7 +16,7 @@ export { FINALIZER as NIMBUILD_FINALIZER } from './reconcile.js';
 /** Every resource and verb the NIMBuild controller uses (the ClusterRole is generated from these). */
 export const NIMBUILD_PERMISSIONS: Permission[] = [
   { ref: NIMBUILD, verbs: ['get', 'list', 'watch', 'patch'], why: 'the primary object; its finalizer is added and removed with patches' },
-  { ref: NIMBUILD, subresource: 'status', verbs: ['get', 'update'], why: 'status: state, inputProfile, outputProfile, conditions' },
+  { ref: NIMBUILD, subresource: 'status', verbs: ['update'], why: 'status: state, inputProfile, outputProfile, conditions' },
   { ref: NIMBUILD, subresource: 'finalizers', verbs: ['update'], why: 'the build pods carry blockOwnerDeletion owner references to the NIMBuild' },
   { ref: NIMCACHE, verbs: READ, why: 'the cache a build reads its profile and volume from' },
   { ref: NIMCACHE, subresource: 'status', verbs: ['update'], why: 'the built profile appended to the cache\'s status.profiles' },

@@ -21,7 +21,7 @@ import type { Informer } from '../../runtime/informer.js';
 import { getCondition, updateStatusIfChanged } from '../../runtime/status.js';
 import type { ControllerContext } from '../context.js';
 import { readPodLog } from '../nimcache/logs.js';
-import { detectOrchestrator } from '../nimcache/orchestrator.js';
+import { detectOrchestrator } from '../orchestrator.js';
 import { CacheProblem, needsFix, retryLater } from '../nimcache/problems.js';
 import { describeFailure, podFailure, podProblem } from '../nimcache/status.js';
 import { CONFIGMAP, NIMBUILD, NIMCACHE, POD } from '../refs.js';

@@ -3,6 +3,7 @@
  * ConfigMap, the shared ServiceAccount/Role/RoleBinding) and the nodes (GPU discovery); a change to
  * any of them wakes the caches it concerns.
  */
+import { trackStates } from '../state-gauge.js';
 import { isDeepStrictEqual } from 'node:util';
 import type { ImageInspector } from '../../nim/inspect.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../runtime/apply.js';
@@ -22,7 +23,7 @@ const APPLIED: Verb[] = ['get', 'list', 'watch', 'create', 'patch'];
 /** Every resource and verb the NIMCache controller uses (the ClusterRole is generated from these). */
 export const NIMCACHE_PERMISSIONS: Permission[] = [
   { ref: NIMCACHE, verbs: ['get', 'list', 'watch', 'patch'], why: 'the primary object; its finalizer is added and removed with patches' },
-  { ref: NIMCACHE, subresource: 'status', verbs: ['get', 'update'], why: 'status: state, type, pvc, profiles, conditions' },
+  { ref: NIMCACHE, subresource: 'status', verbs: ['update'], why: 'status: state, type, pvc, profiles, conditions' },
   { ref: NIMCACHE, subresource: 'finalizers', verbs: ['update'], why: 'children carry blockOwnerDeletion owner references to the NIMCache' },
   { ref: JOB, verbs: APPLIED, why: 'the caching Job <cache>-job' },
   { ref: POD, verbs: OWN, why: 'the manifest probe pod <cache>-pod; the Job\'s pods are read for progress and removed on deletion' },
@@ -92,16 +93,7 @@ export function nimCacheController(opts: NIMCacheControllerOptions = {}): Contro
       },
     });
     // nimCache_status_total{status}: all, and each state (0 when none), as upstream's gauge.
-    const refresh = () => {
-      const counts: Record<string, number> = { all: 0, Failed: 0, InProgress: 0, Ready: 0, NotReady: 0, 'PVC-Created': 0, Pending: 0, Started: 0, Unknown: 0 };
-      for (const c of caches.list()) {
-        counts.all!++;
-        const state = c.status?.state || 'Unknown';
-        counts[state] = (counts[state] ?? 0) + 1;
-      }
-      for (const [status, n] of Object.entries(counts)) m.metrics.nimCacheStatus.set({ status }, n);
-    };
-    caches.on({ add: refresh, update: refresh, delete: refresh });
+    trackStates(caches, m.metrics.nimCacheStatus, ['Failed', 'InProgress', 'Ready', 'NotReady', 'PVC-Created', 'Pending', 'Started']);
     return controller;
   };
 }

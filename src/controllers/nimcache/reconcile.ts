@@ -21,7 +21,7 @@ import type { Informer } from '../../runtime/informer.js';
 import { getCondition, updateStatusIfChanged } from '../../runtime/status.js';
 import type { ImageInspector } from '../../nim/inspect.js';
 import type { ControllerContext } from '../context.js';
-import { detectOrchestrator } from './orchestrator.js';
+import { detectOrchestrator } from '../orchestrator.js';
 import { CONFIGMAP, JOB, NIMCACHE, POD, PVC, ROLE, ROLEBINDING, SERVICEACCOUNT } from '../refs.js';
 import { readPodLog } from './logs.js';
 import { CacheProblem, needsFix } from './problems.js';

@@ -3,6 +3,7 @@
  * the pipeline that controls it, and one of the same name as an entry (ours or not) wakes the
  * pipelines naming it, so a conflicting NIMService that goes away is replaced at once.
  */
+import { trackStates } from '../state-gauge.js';
 import { Controller } from '../../runtime/controller.js';
 import type { Json } from '../../runtime/client/rest.js';
 import type { ControllerContext, ControllerSetup } from '../context.js';
@@ -12,8 +13,9 @@ import { BY_PIPELINE, NIMPipelineReconciler } from './reconcile.js';
 export { FINALIZER } from './reconcile.js';
 
 export const NIMPIPELINE_PERMISSIONS: Permission[] = [
-  { ref: NIMPIPELINE, verbs: ['get', 'list', 'watch', 'patch', 'update'], why: 'the primary object; its finalizer is added and removed with patches' },
-  { ref: NIMPIPELINE, subresource: 'status', verbs: ['get', 'update'], why: 'status: state, states, conditions' },
+  { ref: NIMPIPELINE, verbs: ['get', 'list', 'watch', 'patch'], why: 'the primary object; its finalizer is added and removed with patches' },
+  { ref: NIMPIPELINE, subresource: 'status', verbs: ['update'], why: 'status: state, states, conditions' },
+  { ref: NIMPIPELINE, subresource: 'finalizers', verbs: ['update'], why: 'its NIMServices carry blockOwnerDeletion owner references to the pipeline' },
   { ref: NIMSERVICE, verbs: OWN, why: 'the NIMServices of a pipeline, applied and deleted' },
   { ref: EVENT, verbs: ['create', 'patch'], why: 'events on state changes' },
 ];
@@ -43,15 +45,6 @@ export const setupNIMPipelineController: ControllerSetup = (ctx: ControllerConte
     );
 
   // nimPipeline_status_total{status}: all, and each state (0 when none), as upstream's gauge.
-  const refresh = () => {
-    const counts: Record<string, number> = { all: 0, Failed: 0, Ready: 0, NotReady: 0, Unknown: 0 };
-    for (const p of pipelines.list()) {
-      counts.all!++;
-      const state = p.status?.state || 'Unknown';
-      counts[state] = (counts[state] ?? 0) + 1;
-    }
-    for (const [status, n] of Object.entries(counts)) m.metrics.nimPipelineStatus.set({ status }, n);
-  };
-  pipelines.on({ add: refresh, update: refresh, delete: refresh });
+  trackStates(pipelines, m.metrics.nimPipelineStatus, ['Failed', 'Ready', 'NotReady']);
   return controller;
 };

@@ -9,7 +9,7 @@ import {
 import { isNotFound, type Json } from '../../runtime/client/rest.js';
 import type { ControllerContext } from '../context.js';
 import { COMPUTEDOMAIN, DEPLOYMENT, INFERENCEPOOL, LEADERWORKERSET, SECRET } from '../refs.js';
-import { detectOrchestrator } from './orchestrator.js';
+import { detectOrchestrator } from '../orchestrator.js';
 import type { NIMServiceCaches } from './reconcile.js';
 
 export interface GatheredFacts {

@@ -3,6 +3,7 @@
  * children (a KServe InferenceService among them, once KServe is served), its pods, NIMCaches and
  * nodes; a NIMCache's change wakes the services that name it at once.
  */
+import { trackStates } from '../state-gauge.js';
 import type { Informer } from '../../runtime/informer.js';
 import { Controller } from '../../runtime/controller.js';
 import type { ResourceRef } from '../../runtime/client/client.js';
@@ -24,12 +25,14 @@ const CHILD_KINDS: ResourceRef[] = [
   SERVICEACCOUNT, ROLE, ROLEBINDING, SERVICE, CONFIGMAP, DEPLOYMENT, HPA, INGRESS, PVC,
   HTTPROUTE, GRPCROUTE, SERVICEMONITOR, LEADERWORKERSET, RESOURCECLAIMTEMPLATE, COMPUTEDOMAIN, INFERENCEPOOL, INFERENCESERVICE,
 ];
+/** Created once, never pruned (their specs are immutable; the garbage collector removes them). */
+const CREATE_ONLY = new Set<ResourceRef>([PVC, RESOURCECLAIMTEMPLATE]);
 /** Served only in some clusters: looked for through discovery. */
 const OPTIONAL: ResourceRef[] = [HTTPROUTE, GRPCROUTE, SERVICEMONITOR, LEADERWORKERSET, RESOURCECLAIMTEMPLATE, RESOURCECLAIM, COMPUTEDOMAIN, INFERENCEPOOL, INFERENCESERVICE];
 
 export const NIMSERVICE_PERMISSIONS: Permission[] = [
-  { ref: NIMSERVICE, verbs: ['get', 'list', 'watch', 'patch', 'update'], why: 'the primary object; its finalizer is added and removed with patches' },
-  { ref: NIMSERVICE, subresource: 'status', verbs: ['get', 'update'], why: 'status: state, conditions, model, availableReplicas' },
+  { ref: NIMSERVICE, verbs: ['get', 'list', 'watch', 'patch'], why: 'the primary object; its finalizer is added and removed with patches' },
+  { ref: NIMSERVICE, subresource: 'status', verbs: ['update'], why: 'status: state, conditions, model, availableReplicas' },
   { ref: NIMCACHE, verbs: READ, why: 'the NIMCache a service mounts, and its readiness' },
   { ref: NODE, verbs: READ, why: 'orchestrator detection and admission facts' },
   { ref: POD, verbs: READ, why: 'why a service is not ready (image pulls, GPUs, probes)' },
@@ -37,7 +40,16 @@ export const NIMSERVICE_PERMISSIONS: Permission[] = [
   { ref: NIMSERVICE, subresource: 'finalizers', verbs: ['update'], why: 'children carry blockOwnerDeletion owner references (OpenShift enforces this permission)' },
   { ref: SECRET, verbs: ['get', 'create', 'patch'], why: 'the SSH key Secret of a multi-node MPI service, made once (Secrets are not cached)' },
   { ref: RESOURCECLAIM, verbs: READ, why: 'status.draResourceStatuses: the claims made for a service\'s pods' },
-  ...CHILD_KINDS.map((ref): Permission => ({ ref, verbs: OWN, why: 'a child of a NIMService, applied and pruned' })),
+  ...CHILD_KINDS.map((ref): Permission =>
+    CREATE_ONLY.has(ref)
+      ? { ref, verbs: ['get', 'list', 'watch', 'create', 'patch'], why: 'a child of a NIMService, created once (removed with it by the garbage collector)' }
+      : { ref, verbs: OWN, why: 'a child of a NIMService, applied and pruned' }),
+  // The endpoint picker's Role grants these reads: RBAC only lets us grant what we hold.
+  ...[
+    { group: 'inference.networking.k8s.io', plural: 'inferenceobjectives', kind: 'InferenceObjective' },
+    { group: 'inference.networking.x-k8s.io', plural: 'inferencepools', kind: 'InferencePool' },
+    { group: 'inference.networking.x-k8s.io', plural: 'inferenceobjectives', kind: 'InferenceObjective' },
+  ].map((r): Permission => ({ ref: { ...r, version: 'v1', namespaced: true }, verbs: READ, why: 'granted to the endpoint picker\'s Role <name>-epp; RBAC requires the granter to hold it' })),
   // The Role it renders grants `use` of an OpenShift SCC: RBAC only lets us grant what we hold.
   { ref: { group: 'security.openshift.io', version: 'v1', plural: 'securitycontextconstraints', kind: 'SecurityContextConstraints', namespaced: false }, verbs: ['use'], why: 'granted to each NIMService\'s Role (OpenShift); RBAC requires the granter to hold it' },
 ];
@@ -106,16 +118,7 @@ export const setupNIMServiceController: ControllerSetup = (ctx: ControllerContex
     });
   for (const inf of children.values()) controller.owns(inf, 'NIMService', 'apps.nvidia.com/v1alpha1');
   // nimService_status_total{status}: all, and each state (0 when none), as upstream's gauge.
-  const refresh = () => {
-    const counts: Record<string, number> = { all: 0, Failed: 0, Ready: 0, Pending: 0, NotReady: 0, Unknown: 0 };
-    for (const s of services.list()) {
-      counts.all!++;
-      const state = s.status?.state || 'Unknown';
-      counts[state] = (counts[state] ?? 0) + 1;
-    }
-    for (const [status, n] of Object.entries(counts)) m.metrics.nimServiceStatus.set({ status }, n);
-  };
-  services.on({ add: refresh, update: refresh, delete: refresh });
+  trackStates(services, m.metrics.nimServiceStatus, ['Failed', 'Ready', 'Pending', 'NotReady']);
   // An API installed later (the Gateway API, the Prometheus Operator): every service is looked at again.
   ctx.apis.onInstalled(() => {
     for (const s of services.list()) controller!.queue.add(`${s.metadata.namespace}/${s.metadata.name}`);

@@ -1,4 +1,5 @@
 /** Environment of the cache containers (inventory §2.1.2 "Then, in order"). */
+import { proxyVariables } from '../proxy.js';
 import type { V1EnvVar } from '@kubernetes/client-node';
 import type { Wire } from '../../api/schema.js';
 import type { NIMCache } from '../../api/v1alpha1/kinds.js';
@@ -16,17 +17,7 @@ export function mergeEnv(a: readonly EnvVar[] | undefined, b: readonly EnvVar[] 
 
 /** The seven proxy variables, set when `spec.proxy` is (empty values for the unset ones). */
 export function proxyEnv(c: NIMCache): EnvVar[] {
-  const p = c.spec.proxy;
-  if (!p) return [];
-  return [
-    { name: 'NIM_SDK_USE_NATIVE_TLS', value: '1' },
-    { name: 'HTTPS_PROXY', value: p.httpsProxy ?? '' },
-    { name: 'HTTP_PROXY', value: p.httpProxy ?? '' },
-    { name: 'NO_PROXY', value: p.noProxy ?? '' },
-    { name: 'https_proxy', value: p.httpsProxy ?? '' },
-    { name: 'http_proxy', value: p.httpProxy ?? '' },
-    { name: 'no_proxy', value: p.noProxy ?? '' },
-  ];
+  return proxyVariables(c.spec.proxy);
 }
 
 /** The main container's env: the operator's, overlaid by `spec.env` (user wins), then by the proxy variables (proxy wins). */

@@ -1,4 +1,5 @@
 /** Environment of the NIM container and its init/sidecar containers (inventory §2.2.4, §6 behaviours 2–4, 25, 29, 30, 38). */
+import { proxyVariables } from '../proxy.js';
 import type { V1EnvVar } from '@kubernetes/client-node';
 import type { Wire } from '../../api/schema.js';
 import type { NIMCache, NIMService } from '../../api/v1alpha1/kinds.js';
@@ -49,17 +50,7 @@ export function standardEnv(svc: NIMService): EnvVar[] {
 
 /** The seven proxy variables (same as the NIMCache Job's, §2.1.2). */
 export function proxyEnv(svc: NIMService): EnvVar[] {
-  const p = svc.spec.proxy;
-  if (!p) return [];
-  return [
-    { name: 'NIM_SDK_USE_NATIVE_TLS', value: '1' },
-    { name: 'HTTPS_PROXY', value: p.httpsProxy ?? '' },
-    { name: 'HTTP_PROXY', value: p.httpProxy ?? '' },
-    { name: 'NO_PROXY', value: p.noProxy ?? '' },
-    { name: 'https_proxy', value: p.httpsProxy ?? '' },
-    { name: 'http_proxy', value: p.httpProxy ?? '' },
-    { name: 'no_proxy', value: p.noProxy ?? '' },
-  ];
+  return proxyVariables(svc.spec.proxy);
 }
 
 /** `GetEnv`: standard env, overlaid by `spec.env` (user wins), overlaid by the proxy env (proxy wins). */

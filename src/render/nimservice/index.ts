@@ -32,10 +32,10 @@ import { renderDeployment } from './deployment.js';
 import { addClaims, namedDRAResources, renderClaimTemplates, validateDRA, type DRAProblem } from './dra.js';
 import { eppAbsent, eppEnabled, renderEPP, routeThroughPool } from './epp.js';
 import { autoscalingEnabled, renderHPA } from './hpa.js';
-import { mpiMode, renderMPIConfigMaps, renderSSHSecret } from './mpi.js';
+import { mpiConfigName, mpiMode, mpiScriptName, renderMPIConfigMaps, renderSSHSecret } from './mpi.js';
 import { renderLeaderWorkerSet, serviceSelector } from './multinode.js';
-import type { ComputeDomain, InferencePool, LeaderWorkerSet } from './multinode-types.js';
-import { isMultiNode } from './parallelism.js';
+import { COMPUTE_DOMAIN_API_VERSION, LWS_API_VERSION, type ComputeDomain, type InferencePool, type LeaderWorkerSet } from './multinode-types.js';
+import { isMultiNode, lwsName } from './parallelism.js';
 import { modelPVCWanted, renderModelPVC } from './pvc.js';
 import { renderRole, renderRoleBinding, renderServiceAccount } from './rbac.js';
 import { grpcRouteEnabled, httpRouteEnabled, ingressEnabled, renderGRPCRoute, renderHTTPRoute, renderIngress } from './routes.js';
@@ -178,7 +178,13 @@ export function renderNIMService(svc: NIMService, facts: NIMServiceFacts = {}): 
   if (eppEnabled(svc)) children.push(...renderEPP(svc, facts).map((c) => withHashes(c, hash)));
   absent.push(...eppAbsent(svc, facts));
   if (modelPVCWanted(svc)) children.push(withHashes(renderModelPVC(svc, facts), hash));
+  // What one platform shape leaves behind when the spec moves to another is pruned: the Deployment of
+  // a service turned multi-node; the LeaderWorkerSet, MPI ConfigMaps and ComputeDomain of one turned
+  // single-node (their GPUs would stay taken otherwise).
   if (multiNode) absent.push({ apiVersion: 'apps/v1', kind: 'Deployment', name });
+  else absent.push({ apiVersion: LWS_API_VERSION, kind: 'LeaderWorkerSet', name: lwsName(svc) });
+  if (!mpiMode(svc)) absent.push(...[mpiConfigName(svc), mpiScriptName(svc)].map((n) => ({ apiVersion: 'v1', kind: 'ConfigMap', name: n })));
+  if (!(multiNode && computeDomainCreated(svc))) absent.push({ apiVersion: COMPUTE_DOMAIN_API_VERSION, kind: 'ComputeDomain', name });
   const store = resolveModelStore(svc, facts);
   if (isStorageProblem(store)) return { children, absent, blocked: store };
   const cdTemplate = computeDomainTemplate(svc, facts);

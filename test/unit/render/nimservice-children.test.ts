@@ -16,14 +16,14 @@ import {
   type GRPCRoute,
   type HTTPRoute,
 } from '../../../src/render/nimservice/index.js';
-import { assertAllValid, find, fixture, loadExample, type Deployment } from './nimservice-fixtures.js';
+import { assertAllValid, exposureAbsent, find, fixture, loadExample, type Deployment } from './nimservice-fixtures.js';
 
 type Ingress = Wire<V1Ingress>;
 type PVC = Wire<V1PersistentVolumeClaim>;
 
 const OPTIONAL_KINDS = ['Ingress', 'HTTPRoute', 'GRPCRoute', 'HorizontalPodAutoscaler', 'ServiceMonitor'];
 const kinds = (children: Child[]) => children.map((c) => c.kind);
-const absentKinds = (svc: Parameters<typeof renderNIMService>[0]) => renderNIMService(svc).absent.map((a) => a.kind);
+const absentKinds = (svc: Parameters<typeof renderNIMService>[0]) => exposureAbsent(renderNIMService(svc).absent).map((a) => a.kind);
 const owner = (name: string, uid: string) => [
   { apiVersion: 'apps.nvidia.com/v1alpha1', kind: 'NIMService', name, uid, controller: true, blockOwnerDeletion: true },
 ];
@@ -71,12 +71,12 @@ describe('Ingress from expose.router.ingress (examples/serving/ingress.yaml, beh
   });
 
   test('the other optional children are absent; without router.ingress the Ingress is too', () => {
-    assert.deepEqual(r.absent.map((a) => a.kind), ['HTTPRoute', 'GRPCRoute', 'HorizontalPodAutoscaler', 'ServiceMonitor']);
+    assert.deepEqual(exposureAbsent(r.absent).map((a) => a.kind), ['HTTPRoute', 'GRPCRoute', 'HorizontalPodAutoscaler', 'ServiceMonitor']);
     const off = structuredClone(svc);
     delete off.spec.expose!.router!.ingress;
     const r2 = renderNIMService(off);
     assert.equal(r2.children.some((c) => c.kind === 'Ingress'), false);
-    assert.deepEqual(r2.absent[0], { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'llama3-8b-public' });
+    assert.deepEqual(exposureAbsent(r2.absent)[0], { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'llama3-8b-public' });
   });
 
   test('no TLS without tlsSecretName', () => {
@@ -120,7 +120,7 @@ describe('Gateway API routes (examples/serving/gateway-routes.yaml, behaviours 3
 
   test('order: Service, HTTPRoute, GRPCRoute, PVC, Deployment; HPA and ServiceMonitor absent', () => {
     assert.deepEqual(kinds(r.children), ['ServiceAccount', 'Role', 'RoleBinding', 'Service', 'HTTPRoute', 'GRPCRoute', 'PersistentVolumeClaim', 'Deployment']);
-    assert.deepEqual(r.absent.map((a) => a.kind), ['Ingress', 'HorizontalPodAutoscaler', 'ServiceMonitor']);
+    assert.deepEqual(exposureAbsent(r.absent).map((a) => a.kind), ['Ingress', 'HorizontalPodAutoscaler', 'ServiceMonitor']);
     assertAllValid(r.children);
   });
 
@@ -242,7 +242,7 @@ describe('metadata every child shares (behaviours 1, 10, 20, 85)', () => {
     assert.deepEqual(kinds(r.children), [
       'ServiceAccount', 'Role', 'RoleBinding', 'Service', 'HTTPRoute', 'GRPCRoute', 'HorizontalPodAutoscaler', 'ServiceMonitor', 'PersistentVolumeClaim', 'Deployment',
     ]);
-    assert.deepEqual(r.absent, [{ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'llm' }]);
+    assert.deepEqual(exposureAbsent(r.absent), [{ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'llm' }]);
     assertAllValid(r.children);
   });
 
@@ -284,8 +284,8 @@ describe('metadata every child shares (behaviours 1, 10, 20, 85)', () => {
     off.spec.scale!.enabled = false;
     off.spec.metrics!.enabled = false;
     const r2 = renderNIMService(off);
-    assert.deepEqual(r2.absent.map((a) => a.kind), OPTIONAL_KINDS);
-    for (const a of r2.absent) assert.equal(a.name, 'llm');
+    assert.deepEqual(exposureAbsent(r2.absent).map((a) => a.kind), OPTIONAL_KINDS);
+    for (const a of exposureAbsent(r2.absent)) assert.equal(a.name, 'llm');
     assert.equal(r2.children.some((c) => OPTIONAL_KINDS.includes(c.kind!)), false);
   });
 });

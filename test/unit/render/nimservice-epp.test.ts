@@ -11,7 +11,7 @@ import { k8sSchema } from '../../../src/api/k8s/schemas.js';
 import type { Wire } from '../../../src/api/schema.js';
 import { StructuralValidator } from '../../../src/api/validation/index.js';
 import { renderNIMService, SpecError, type Child, type HTTPRoute, type InferencePool } from '../../../src/render/nimservice/index.js';
-import { assertAllValid, fixture, loadExample, readyCache } from './nimservice-fixtures.js';
+import { assertAllValid, exposureAbsent, fixture, loadExample, readyCache } from './nimservice-fixtures.js';
 
 const CONFIG = {
   apiVersion: 'inference.networking.x-k8s.io/v1alpha1',
@@ -118,7 +118,7 @@ describe('configuration sources and options', () => {
     assert.deepEqual(dep.spec!.template.spec!.volumes, [{ name: 'epp-config', configMap: { name: 'mine' } }]);
     const args = dep.spec!.template.spec!.containers[0]!.args!;
     assert.equal(args[args.indexOf('--config-file') + 1], '/config/epp.yaml');
-    assert.deepEqual(r.absent.filter((a) => a.kind === 'ConfigMap'), [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'llm-epp-config' }]);
+    assert.deepEqual(exposureAbsent(r.absent).filter((a) => a.kind === 'ConfigMap'), [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'llm-epp-config' }]);
   });
 
   test('A21: neither config nor configMapRef → SpecError naming eppConfig', () => {
@@ -182,7 +182,7 @@ describe('HTTPRoute through the pool', () => {
 describe('removing eppConfig (behaviour 48)', () => {
   const off = fixture();
   test('with a picker left from an earlier spec, all seven children are listed absent', () => {
-    const absent = renderNIMService(off, { eppExists: true }).absent.slice(-7);
+    const absent = exposureAbsent(renderNIMService(off, { eppExists: true }).absent).slice(-7);
     assert.deepEqual(absent.map((a) => `${a.apiVersion} ${a.kind}/${a.name}`), [
       'v1 ServiceAccount/llm-epp',
       'rbac.authorization.k8s.io/v1 Role/llm-epp',

@@ -99,3 +99,11 @@ export function assertValidK8s(child: Child): void {
 export function assertAllValid(children: Child[]): void {
   for (const c of children) if (isBuiltIn(c)) assertValidK8s(c);
 }
+
+/**
+ * The absent list without what is pruned when a service changes shape (the LeaderWorkerSet, MPI
+ * ConfigMaps and ComputeDomain of a multi-node service; tested in nimservice-multinode.test.ts).
+ */
+export function exposureAbsent<T extends { kind: string; name: string }>(absent: T[]): T[] {
+  return absent.filter((a) => a.kind !== 'LeaderWorkerSet' && a.kind !== 'ComputeDomain' && !(a.kind === 'ConfigMap' && /-mpi-(config|start-script)$/.test(a.name)));
+}

@@ -348,3 +348,21 @@ describe('LWS readiness (behaviour 43, §2.2.12)', () => {
     assert.deepEqual(lwsReadiness(lws({}, 0), 'llm-lws'), { ready: false, message: 'leaderworkerset "llm-lws" is scaled down', started: true });
   });
 });
+
+describe('changing shape prunes what the other shape made', () => {
+  const multi = fixture({ multiNode: { backendType: 'lws', parallelism: { pipeline: 2, tensor: 8 }, mpi: {}, computeDomain: { create: true } } }) as NIMService;
+  const single = fixture({}) as NIMService;
+  const refs = (svc: NIMService) => renderNIMService(svc, { sshPrivateKey: 'k' }).absent.map((a) => `${a.kind}/${a.name}`);
+  test('a single-node service lists the LeaderWorkerSet, MPI ConfigMaps and ComputeDomain as absent', () => {
+    const name = single.metadata.name;
+    const absent = refs(single);
+    for (const r of [`LeaderWorkerSet/${name}-lws`, `ConfigMap/${name}-mpi-config`, `ConfigMap/${name}-mpi-start-script`, `ComputeDomain/${name}`]) assert.ok(absent.includes(r), `${r} absent`);
+    assert.equal(absent.includes(`Deployment/${name}`), false);
+  });
+  test('a multi-node MPI service with a ComputeDomain lists the Deployment as absent, and none of its own children', () => {
+    const name = multi.metadata.name;
+    const absent = refs(multi);
+    assert.ok(absent.includes(`Deployment/${name}`));
+    for (const r of [`LeaderWorkerSet/${name}-lws`, `ConfigMap/${name}-mpi-config`, `ComputeDomain/${name}`]) assert.equal(absent.includes(r), false, r);
+  });
+});

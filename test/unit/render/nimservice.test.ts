@@ -6,7 +6,7 @@ import type { Wire } from '../../../src/api/schema.js';
 import type { NIMCache, NIMService } from '../../../src/api/v1alpha1/kinds.js';
 import { deepHash, fnv1a32, safeEncode } from '../../../src/render/hash.js';
 import { renderNIMService, type NIMServiceFacts } from '../../../src/render/nimservice/index.js';
-import { assertValidK8s, deploymentOf, envOf, envValue, find, loadExample, mainOf, readyCache, type Deployment } from './nimservice-fixtures.js';
+import { assertValidK8s, deploymentOf, exposureAbsent, envOf, envValue, find, loadExample, mainOf, readyCache, type Deployment } from './nimservice-fixtures.js';
 
 describe('hashes', () => {
   test('FNV-1a-32 with SafeEncodeString matches upstream\'s test vectors (§2.0.4)', () => {
@@ -31,7 +31,7 @@ describe('examples/basic/llm.yaml', () => {
       'ServiceAccount/llama3-8b', 'Role/llama3-8b', 'RoleBinding/llama3-8b', 'Service/llama3-8b', 'Deployment/llama3-8b',
     ]);
     // No optional feature is on: each optional child is listed for deletion.
-    assert.deepEqual(renderNIMService(svc, facts).absent.map((a) => `${a.apiVersion} ${a.kind}/${a.name}`), [
+    assert.deepEqual(exposureAbsent(renderNIMService(svc, facts).absent).map((a) => `${a.apiVersion} ${a.kind}/${a.name}`), [
       'networking.k8s.io/v1 Ingress/llama3-8b',
       'gateway.networking.k8s.io/v1 HTTPRoute/llama3-8b',
       'gateway.networking.k8s.io/v1 GRPCRoute/llama3-8b',

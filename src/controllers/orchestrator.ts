@@ -1,5 +1,5 @@
-/** The platform the cluster runs on, from node labels (inventory §2.0.6); the first node with a known label wins. */
-import type { Json } from '../../runtime/client/rest.js';
+/** Which platform the cluster runs on, from node labels (§2.0.6); the first node with a known label wins. */
+import type { Json } from '../runtime/client/rest.js';
 
 const MARKERS: [string, string][] = [
   ['node.vmware.com/tkg', 'TKGS'],
@@ -15,7 +15,7 @@ const MARKERS: [string, string][] = [
 
 export function detectOrchestrator(nodes: Json[]): string {
   for (const n of nodes) {
-    const labels: Record<string, string> = n.metadata?.labels ?? {};
+    const labels = n.metadata?.labels ?? {};
     for (const [label, name] of MARKERS) if (label in labels) return name;
   }
   return 'Kubernetes';
