@@ -4,8 +4,9 @@
  * merged, sorted, never a wildcard), and a Role in the operator's namespace for its leader-election
  * Lease. Each rule carries, as comments, the reasons the controllers gave for it.
  */
+import { webhookPermissions } from '../webhooks/operator.js';
 import { CONTROLLER_PERMISSIONS, type PermissionSet } from '../controllers/permissions.js';
-import { EVENT, NIMCACHE, NODE, type Permission } from '../controllers/refs.js';
+import { EVENT, type Permission } from '../controllers/refs.js';
 import { NAMES, labels } from './names.js';
 
 export interface PolicyRule {
@@ -30,10 +31,8 @@ export const RUNTIME_PERMISSIONS: PermissionSet[] = [
   },
   {
     controller: 'webhook',
-    permissions: [
-      { ref: NODE, verbs: ['get', 'list', 'watch'], why: 'the GPUs the cluster has, to check a NIMService\'s resources on admission' },
-      { ref: NIMCACHE, verbs: ['get', 'list', 'watch'], why: 'the NIMCache a NIMService names, checked on admission' },
-    ],
+    // Certificates from cert-manager or a Secret (the install's modes); self-made ones need more (docs/webhook.md).
+    permissions: webhookPermissions('provided'),
   },
 ];
 

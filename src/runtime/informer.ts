@@ -178,6 +178,8 @@ export class Informer {
             for (const w of this.syncWaiters.splice(0)) w();
           }
         }
+        // stop() may have come during the list: a watch started now would outlive it.
+        if (this.stopped) break;
         await this.watchOnce();
         delay = this.opts.backoffInitialMs ?? 800;
       } catch (e) {

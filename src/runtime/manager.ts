@@ -87,7 +87,8 @@ export class Manager {
     const ns = this.opts.namespaces ?? [];
     const o: InformerOptions = { ...opts };
     if (ref.namespaced && ns.length === 1 && !o.namespace) o.namespace = ns[0]!;
-    else if (ref.namespaced && ns.length > 1) o.namespaces = ns;
+    // An informer asked for one namespace (its own Secret …) watches just that one.
+    else if (ref.namespaced && ns.length > 1 && !o.namespace) o.namespaces = ns;
     const key = `${ref.group}/${ref.version}/${ref.plural}?${o.labelSelector ?? ''}&${o.namespace ?? ''}`;
     let inf = this.informers.get(key);
     if (!inf) {

@@ -11,6 +11,7 @@ import { causeReason, errorBody, formatFieldError, type FieldError } from '../ap
 import { admissionCheck, type AdmissionFacts } from './rules/index.js';
 
 export { selfSignedCertificate, type ServingCertificate } from './certs.js';
+export { ADMISSION_POLICY_LABEL } from './facts.js';
 
 export const NIMSERVICE_PATH = '/validate-apps-nvidia-com-v1alpha1-nimservice';
 export const NIMCACHE_PATH = '/validate-apps-nvidia-com-v1alpha1-nimcache';
@@ -26,8 +27,11 @@ export interface WebhookServerOptions {
   /** The serving certificate and its private key, PEM. */
   cert: string;
   key: string;
-  /** Whether sharp edges are refused rather than warned about, for objects in this namespace. */
-  strict?: (namespace?: string) => boolean;
+  /**
+   * Whether sharp edges are refused rather than warned about, for objects in this namespace (with,
+   * optionally, a warning to pass on about how that was decided).
+   */
+  strict?: (namespace?: string) => boolean | { strict: boolean; warning?: string };
   /** What the rules may know about the cluster (nodes, NIMCaches, server version) for this namespace. */
   facts?: (namespace?: string) => Promise<AdmissionFacts> | AdmissionFacts;
 }
@@ -117,7 +121,9 @@ export async function review(request: Obj, opts: Pick<WebhookServerOptions, 'str
     // An unreadable cluster should not block every write: the rules that need facts are skipped, and said so.
     warnings.push(`the webhook could not read cluster facts (${(e as Error).message}); rules that need them were not checked`);
   }
-  const strict = opts.strict?.(namespace) ?? false;
+  const policy = opts.strict?.(namespace) ?? false;
+  const strict = typeof policy === 'boolean' ? policy : policy.strict;
+  if (typeof policy !== 'boolean' && policy.warning) warnings.push(policy.warning);
   const old = operation === 'UPDATE' && isObj(request.oldObject) ? request.oldObject : undefined;
   let result;
   try {

@@ -116,7 +116,7 @@ test('the generated ClusterRole grants every declared permission, and the runtim
   assert.deepEqual(lease.rules, [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create', 'get', 'update'] }]);
   const text = readFileSync(join(DEPLOY, 'base', 'rbac', 'role.yaml'), 'utf8');
   assert.match(text, /# nimservice: the primary object;/);
-  assert.match(text, /# webhook: the NIMCache a NIMService names/);
+  assert.match(text, /# webhook: admission webhook: the NIMCache a NIMService uses/);
 });
 
 test('kubectl kustomize deploy/ equals nimop install --render, with and without components', async () => {
