@@ -75,13 +75,13 @@ export function podAnnotations(svc: NIMService): Record<string, string> {
   return a;
 }
 
-/** The controller owner reference every child carries (§2.0.2). */
-export function ownerReference(svc: NIMService): Wire<V1OwnerReference> {
+/** The controller owner reference every child carries (§2.0.2): a NIMService's, or a NIMPipeline's. */
+export function ownerReference(owner: { kind?: string; metadata: { name?: string; uid?: string } }, kind = owner.kind ?? 'NIMService'): Wire<V1OwnerReference> {
   return {
     apiVersion: API_VERSION,
-    kind: 'NIMService',
-    name: svc.metadata.name ?? '',
-    uid: svc.metadata.uid ?? '',
+    kind,
+    name: owner.metadata.name ?? '',
+    uid: owner.metadata.uid ?? '',
     controller: true,
     blockOwnerDeletion: true,
   };

@@ -4,6 +4,7 @@
  * with each dependency's `envName=envValue` merged into the entry's env (the dependency wins).
  * Pure: the controller applies what this returns and deletes the owned services it does not name.
  */
+import { ownerReference } from '../labels.js';
 import type { V1OwnerReference } from '@kubernetes/client-node';
 import type { Wire } from '../../api/schema.js';
 import { API_VERSION, type NIMPipeline, type NIMService } from '../../api/v1alpha1/kinds.js';
@@ -41,14 +42,7 @@ export function dependencyEnv(deps: readonly Dependency[] | undefined): EnvVar[]
 
 /** The controller owner reference a pipeline's NIMService carries. */
 export function pipelineOwnerReference(p: NIMPipeline): Wire<V1OwnerReference> {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'NIMPipeline',
-    name: p.metadata.name ?? '',
-    uid: p.metadata.uid ?? '',
-    controller: true,
-    blockOwnerDeletion: true,
-  };
+  return ownerReference(p, 'NIMPipeline');
 }
 
 /** The NIMService for one enabled entry, with `nvidia.com/last-applied-hash` over the rest of it. */
