@@ -11,6 +11,8 @@ import { KUBE_VERSION } from '../devcluster/discovery.js';
 import { Client, type ResourceRef } from '../runtime/client/client.js';
 import { RestClient } from '../runtime/client/rest.js';
 import type { AdmissionFacts } from '../webhooks/rules/index.js';
+import { Informer } from '../runtime/informer.js';
+import { informerFacts } from '../webhooks/facts.js';
 import { NIMSERVICE_PATH, WebhookServer, selfSignedCertificate, webhookConfiguration } from '../webhooks/server.js';
 import { VERSION } from './version.js';
 import { startDevOperator } from './dev-operator.js';
@@ -191,30 +193,40 @@ export function statusTable(cp: ControlPlane, sim?: Simulation): string {
 
 const NODES: ResourceRef = { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false };
 const NIMCACHES: ResourceRef = { group: 'apps.nvidia.com', version: 'v1alpha1', plural: 'nimcaches', kind: 'NIMCache', namespaced: true };
+const NAMESPACES: ResourceRef = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
 
 /**
  * The operator's admission webhook, as production runs it: HTTPS with a certificate of its own,
  * registered with the control plane, reading what it needs (nodes, NIMCaches) through the API.
  */
-async function startDevWebhook(cp: ControlPlane, kubeconfig: string, strict: boolean): Promise<WebhookServer> {
+async function startDevWebhook(cp: ControlPlane, kubeconfig: string, strict: boolean): Promise<{ stop(): Promise<void> }> {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   const client = new Client(new RestClient(kc, { userAgent: `nim-operator/${VERSION}` }));
+  // The same caches and namespace policy (label nimop.dev/admission-policy) as nimop run's webhook.
+  const caches = [NODES, NIMCACHES, NAMESPACES].map((ref) => new Informer(client, ref, { backoffInitialMs: 100 }));
+  for (const inf of caches) inf.start();
+  await Promise.all(caches.map((inf) => inf.waitForSync()));
+  const [nodes, nimCaches, namespaces] = caches as [Informer, Informer, Informer];
+  const known = informerFacts({ nodes, nimCaches, namespaces, strict, serverVersion: KUBE_VERSION.gitVersion });
   const certs = await selfSignedCertificate(['localhost'], ['127.0.0.1']);
   const server = new WebhookServer({
     port: 0,
     host: '127.0.0.1',
     cert: certs.cert,
     key: certs.key,
-    strict: () => strict,
-    facts: async (namespace?: string): Promise<AdmissionFacts> => ({
-      nodes: (await client.list(NODES)).items as AdmissionFacts['nodes'],
-      nimCaches: (await client.list(NIMCACHES, namespace ? { namespace } : {})).items as AdmissionFacts['nimCaches'],
-    }),
+    strict: (namespace) => known.strict(namespace),
+    facts: async (namespace?: string): Promise<AdmissionFacts> => known.facts(namespace),
   });
   const port = await server.start();
   const config = webhookConfiguration({ url: `https://127.0.0.1:${port}${NIMSERVICE_PATH}`, caBundle: certs.caBundle });
   const type = cp.registry.get('admissionregistration.k8s.io', 'v1', 'validatingwebhookconfigurations')!;
   cp.objects.ensure(type, undefined, config as Obj, { fieldManager: 'nimop' });
-  return server;
+  return {
+    async stop() {
+      await server.stop();
+      await Promise.all(caches.map((inf) => inf.stop()));
+      client.rest.close();
+    },
+  };
 }

@@ -112,6 +112,16 @@ test('nimop dev registers the admission webhook: kubectl shows its warnings; --s
       } else {
         assert.equal(code, 0, apply.err());
         assert.match(apply.err(), /Warning: spec\.image\.tag: .*latest/);
+        // A namespace labelled strict refuses what the default policy only warns about.
+        for (const args of [['create', 'namespace', 'strict-ns'], ['label', 'namespace', 'strict-ns', 'nimop.dev/admission-policy=strict']]) {
+          const k = run(KUBECTL, args, env);
+          assert.equal(await k.done, 0, k.err());
+        }
+        await eventually(async () => {
+          const again = run(KUBECTL, ['apply', '-n', 'strict-ns', '-f', '-'], env);
+          again.child.stdin!.end(floating);
+          return (await again.done) !== 0 && /denied the request: .*spec\.image\.tag/.test(again.err());
+        }, 'the labelled namespace to refuse');
       }
     } finally {
       dev.child.kill('SIGINT');
