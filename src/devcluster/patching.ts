@@ -11,6 +11,7 @@ import { PatchError, applyPatch, patchTypeOf, unsupportedPatchType } from './pat
 import { apiVersionOf, type ResourceType } from './registry.js';
 import { managerOf, parseBody, scaleOf, type ControlPlane, type RequestContext } from './server.js';
 import { resourceKey } from './objects.js';
+import { writeScale } from './scale.js';
 import type { Obj } from './store.js';
 
 function toApiError(e: unknown): never {
@@ -63,16 +64,9 @@ export function handlePatch(
   } catch (e) {
     toApiError(e);
   }
+  if (sub === 'scale') return writeScale(cp.objects, t, existing, patched, { ...opts, fieldManager: managerOf(ctx) });
   const rv = patched.metadata?.resourceVersion;
   if (rv && rv !== existing.metadata.resourceVersion) throw conflict(t.plural, t.group, name, STALE);
-  if (sub === 'scale') {
-    const replicas = patched.spec?.replicas;
-    if (!Number.isInteger(replicas) || replicas < 0) {
-      throw invalid('Scale', 'autoscaling', name, [fieldError('FieldValueInvalid', 'spec.replicas', replicas ?? null, 'must be greater than or equal to 0')]);
-    }
-    patched = { ...structuredClone(existing), spec: { ...(existing.spec ?? {}), replicas } };
-    return cp.objects.replace(t, existing, patched, { ...opts, fieldManager: managerOf(ctx) });
-  }
   return cp.objects.replace(t, existing, patched, opts);
 }
 

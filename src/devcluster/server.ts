@@ -3,12 +3,14 @@
  * kubectl and @kubernetes/client-node accept.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { decodeContinue, isTrue, managerOf, paginate, parseBody, readBody, scaleOf, type RequestContext } from './http-util.js';
+import { isTrue, managerOf, parseBody, readBody, scaleOf, type RequestContext } from './http-util.js';
+import { listBody } from './list.js';
+import { writeScale } from './scale.js';
 import type { AddressInfo } from 'node:net';
 import { installCRD, uninstallCRD } from './crds.js';
 import { Deleter, type DeleteOptions, type Propagation } from './deletion.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
-import { ApiError, STALE, badRequest, conflict, internal, methodNotAllowed, notFound } from './errors.js';
+import { ApiError, STALE, conflict, internal, methodNotAllowed, notFound } from './errors.js';
 import { makeMatcher } from './filters.js';
 import { ApiMetrics } from './metrics.js';
 import { Objects, resourceKey, type WriteOptions, type WriteResult } from './objects.js';
@@ -258,7 +260,7 @@ export class ControlPlane {
     if (method === 'PUT') {
       if (!r.name) throw methodNotAllowed('PUT needs an object name');
       const body = parseBody(await readBody(req), ctx.contentType) as Obj;
-      if (sub === 'scale') return this.putScale(res, t, ns, r.name, body, opts);
+      if (sub === 'scale') return this.send(res, 200, scaleOf(t, writeScale(this.objects, t, this.objects.get(t, ns, r.name), body, opts).object));
       const old = this.objects.get(t, ns, r.name);
       const name = r.name;
       const result = await this.admitted(t, ns, name, sub, 'UPDATE', opts, old, (o) => this.objects.update(t, ns, name, body, o));
@@ -381,22 +383,7 @@ export class ControlPlane {
         ...(this.intercepted.get(res)?.watch ? { faults: this.intercepted.get(res)!.watch! } : {}),
       });
     }
-    const token = q.get('continue') ? decodeContinue(q.get('continue')!) : undefined;
-    const rv = token?.rv ?? this.store.currentRV();
-    const snapshot = token ? this.store.listAt(key, rv, ns) : this.store.list(key, ns);
-    if (snapshot === 'gone') {
-      throw new ApiError(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
-    }
-    const page = paginate(snapshot.filter(matches), q.get('limit'), token, rv);
-    const meta: Record<string, unknown> = { resourceVersion: String(rv) };
-    if (page.continue) {
-      meta.continue = page.continue;
-      meta.remainingItemCount = page.remaining;
-    }
-    if (/as=Table/.test(String(req.headers.accept ?? ''))) {
-      return this.send(res, 200, toTable(t, page.items, meta, q.get('includeObject') ?? 'Metadata'));
-    }
-    this.send(res, 200, { kind: t.listKind, apiVersion: apiVersionOf(t), metadata: meta, items: page.items });
+    this.send(res, 200, listBody(this.store, t, ns, q, matches, /as=Table/.test(String(req.headers.accept ?? ''))));
   }
 
   private deleteCollection(req: IncomingMessage, res: ServerResponse, t: ResourceType, ns: string | undefined, ctx: RequestContext, del: DeleteOptions): void {
@@ -408,18 +395,6 @@ export class ControlPlane {
     this.deleter.reconcile();
     void req;
     this.send(res, 200, { kind: t.listKind, apiVersion: apiVersionOf(t), metadata: { resourceVersion: String(this.store.currentRV()) }, items });
-  }
-
-  private putScale(res: ServerResponse, t: ResourceType, ns: string | undefined, name: string, body: Obj, opts: WriteOptions): void {
-    const existing = this.objects.get(t, ns, name);
-    const rv = body?.metadata?.resourceVersion;
-    if (rv && rv !== existing.metadata.resourceVersion) throw conflict(t.plural, t.group, name, STALE);
-    const replicas = body?.spec?.replicas;
-    if (!Number.isInteger(replicas) || replicas < 0) throw badRequest('spec.replicas must be a non-negative integer');
-    const next = structuredClone(existing);
-    next.spec = { ...(next.spec ?? {}), replicas };
-    const result = this.objects.replace(t, existing, next, { ...opts, subresource: undefined });
-    this.send(res, 200, scaleOf(t, result.object));
   }
 }
 

@@ -262,6 +262,16 @@ describe('scale subresource', () => {
     assert.equal(patch.status, 200, JSON.stringify(patch.body));
     assert.equal(patch.body.spec.replicas, 1);
     assert.equal((await api.get(path('deployments', ns, 'web'))).body.spec.replicas, 1);
+
+    // A negative count is 422 Invalid, naming the field, by PUT as by PATCH.
+    const fresh = (await api.get(path('deployments', ns, 'web', 'scale'))).body;
+    for (const bad of [
+      await api.put(path('deployments', ns, 'web', 'scale'), { ...fresh, spec: { replicas: -1 } }),
+      await api.patch(path('deployments', ns, 'web', 'scale'), { spec: { replicas: -1 } }, CT.merge),
+    ]) {
+      assert.equal(bad.status, 422, JSON.stringify(bad.body));
+      assert.equal(statusOf(bad).message, 'Scale.autoscaling "web" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0');
+    }
   });
 
   test(
