@@ -1,24 +1,13 @@
 /** The NIMService controller against the test control plane and the simulated cluster, through kubectl. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { LLAMA_IMAGE, testNIMService } from '../helpers/nim.js';
 import { startOperator, type RunningOperator } from '../helpers/operator.js';
 import { condition, eventually, startSimCluster, type SimCluster } from '../helpers/sim.js';
 import { writesBy } from '../helpers/writes.js';
 
-const IMAGE = { repository: 'nvcr.io/nim/meta/llama-3.1-8b-instruct', tag: '1.3.3' };
-const svc = (name: string, spec: Record<string, unknown> = {}) => ({
-  apiVersion: 'apps.nvidia.com/v1alpha1',
-  kind: 'NIMService',
-  metadata: { name, namespace: 'default' },
-  spec: {
-    image: IMAGE,
-    authSecret: 'ngc-api-secret',
-    storage: { emptyDir: { sizeLimit: '50Gi' } },
-    resources: { limits: { 'nvidia.com/gpu': 1 } },
-    expose: { service: { type: 'ClusterIP', port: 8000 } },
-    ...spec,
-  },
-});
+const IMAGE = LLAMA_IMAGE;
+const svc = testNIMService;
 
 describe('NIMService controller', () => {
   let c: SimCluster;

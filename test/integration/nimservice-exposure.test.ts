@@ -5,22 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { installAddons } from '../../src/devcluster/ecosystem/index.js';
+import { testNIMService } from '../helpers/nim.js';
 import { startOperator, type RunningOperator } from '../helpers/operator.js';
 import { condition, eventually, startSimCluster, type SimCluster } from '../helpers/sim.js';
 
-const svc = (name: string, spec: Record<string, unknown> = {}) => ({
-  apiVersion: 'apps.nvidia.com/v1alpha1',
-  kind: 'NIMService',
-  metadata: { name, namespace: 'default' },
-  spec: {
-    image: { repository: 'nvcr.io/nim/meta/llama-3.1-8b-instruct', tag: '1.3.3' },
-    authSecret: 'ngc-api-secret',
-    storage: { emptyDir: { sizeLimit: '50Gi' } },
-    resources: { limits: { 'nvidia.com/gpu': 1 } },
-    expose: { service: { type: 'ClusterIP', port: 8000 } },
-    ...spec,
-  },
-});
+const svc = testNIMService;
 const gateway = { router: { hostDomainName: 'example.com', gateway: { name: 'inference', namespace: 'default' } } };
 
 describe('NIMService exposure and scaling', () => {
