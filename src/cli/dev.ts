@@ -13,6 +13,7 @@ import { RestClient } from '../runtime/client/rest.js';
 import type { AdmissionFacts } from '../webhooks/rules/index.js';
 import { Informer } from '../runtime/informer.js';
 import { informerFacts } from '../webhooks/facts.js';
+import { kserveConfigFor } from '../controllers/nimservice/kserve-config.js';
 import { NIMSERVICE_PATH, WebhookServer, selfSignedCertificate, webhookConfiguration } from '../webhooks/server.js';
 import { VERSION } from './version.js';
 import { startDevOperator } from './dev-operator.js';
@@ -208,7 +209,7 @@ async function startDevWebhook(cp: ControlPlane, kubeconfig: string, strict: boo
   for (const inf of caches) inf.start();
   await Promise.all(caches.map((inf) => inf.waitForSync()));
   const [nodes, nimCaches, namespaces] = caches as [Informer, Informer, Informer];
-  const known = informerFacts({ nodes, nimCaches, namespaces, strict, serverVersion: KUBE_VERSION.gitVersion });
+  const known = informerFacts({ nodes, nimCaches, namespaces, strict, serverVersion: KUBE_VERSION.gitVersion, kserveDefaultMode: () => kserveConfigFor(client).peek() });
   const certs = await selfSignedCertificate(['localhost'], ['127.0.0.1']);
   const server = new WebhookServer({
     port: 0,

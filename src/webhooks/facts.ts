@@ -1,7 +1,8 @@
 /**
  * What the webhook of `nimop run` knows about the cluster, read from the manager's shared informers
  * (no request to the API server per admission request): nodes, the namespace's NIMCaches, the
- * namespace's admission policy label, and the server version read once at start.
+ * namespace's admission policy label, the server version read once at start, and KServe's default
+ * deployment mode as last read (when given).
  */
 import type { NIMCache } from '../api/v1alpha1/kinds.js';
 import type { Json } from '../runtime/client/rest.js';
@@ -43,6 +44,11 @@ export interface InformerFactsOptions {
   watchedNamespaces?: string[];
   /** `--strict`: the policy of namespaces without the label. */
   strict: boolean;
+  /**
+   * KServe's default deployment mode as last read from its `inferenceservice-config` (the
+   * controller's reader, `kserveConfigFor(client).peek()`); undefined while unknown.
+   */
+  kserveDefaultMode?: () => string | undefined;
 }
 
 /** The webhook's `facts` and `strict` callbacks, answered from caches. */
@@ -55,6 +61,8 @@ export function informerFacts(o: InformerFactsOptions) {
       if (o.nodes.hasSynced()) facts.nodes = o.nodes.list() as NodeLike[];
       if (namespace && watched(namespace) && o.nimCaches.hasSynced()) facts.nimCaches = o.nimCaches.list(namespace) as unknown as NIMCache[];
       if (o.serverVersion) facts.serverVersion = o.serverVersion;
+      const kserveDefault = o.kserveDefaultMode?.();
+      if (kserveDefault) facts.kserveDefaultDeploymentMode = kserveDefault;
       return facts;
     },
     strict(namespace?: string): { strict: boolean; warning?: string } {

@@ -4,6 +4,7 @@
  * (files from cert-manager or a Secret mount, reloaded when they change) or made and rotated by
  * the operator itself (self-certs.ts).
  */
+import { kserveConfigFor } from '../controllers/nimservice/kserve-config.js';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { NIMCACHE, NODE, type Permission, READ } from '../controllers/refs.js';
@@ -103,6 +104,9 @@ export async function startOperatorWebhook(manager: Manager, o: OperatorWebhookO
     strict: o.strict,
     ...(serverVersion ? { serverVersion } : {}),
     ...(o.watchedNamespaces ? { watchedNamespaces: o.watchedNamespaces } : {}),
+    // KServe's default deployment mode, read (and refreshed) in the background; the rules that need
+    // it are skipped until it is known.
+    kserveDefaultMode: () => kserveConfigFor(manager.client).peek(),
   });
   // Until the server exists, the certificate to serve is kept for its start.
   const state: { server?: WebhookServer; initial?: KeyPair } = {};

@@ -7,26 +7,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { installAddons } from '../../src/devcluster/ecosystem/index.js';
 import { startKServeSimulation, type RunningAddon } from '../../src/devcluster/ecosystem/kserve-sim.js';
+import { testNIMService } from '../helpers/nim.js';
 import { startOperator, type RunningOperator } from '../helpers/operator.js';
 import { condition, eventually, startSimCluster, type SimCluster } from '../helpers/sim.js';
 import { writesBy } from '../helpers/writes.js';
 
 const ISVC = 'serving.kserve.io/inferenceservices';
 
-const svc = (name: string, spec: Record<string, unknown> = {}) => ({
-  apiVersion: 'apps.nvidia.com/v1alpha1',
-  kind: 'NIMService',
-  metadata: { name, namespace: 'default' },
-  spec: {
-    inferencePlatform: 'kserve',
-    image: { repository: 'nvcr.io/nim/meta/llama-3.1-8b-instruct', tag: '1.3.3' },
-    authSecret: 'ngc-api-secret',
-    storage: { emptyDir: { sizeLimit: '50Gi' } },
-    resources: { limits: { 'nvidia.com/gpu': 1 } },
-    expose: { service: { type: 'ClusterIP', port: 8000 } },
-    ...spec,
-  },
-});
+const svc = (name: string, spec: Record<string, unknown> = {}) => testNIMService(name, { inferencePlatform: 'kserve', ...spec });
 
 describe('NIMService on KServe', () => {
   let c: SimCluster;
@@ -71,7 +59,8 @@ describe('NIMService on KServe', () => {
     await apply(svc('raw', { replicas: 1 }));
     const ready = await waitState('raw', 'Ready');
     const isvc = c.get(ISVC, 'default', 'raw')!;
-    assert.equal(isvc.metadata.annotations['serving.kserve.io/deploymentMode'], 'Standard');
+    // No annotation: KServe's default from its ConfigMap (the add-on's, RawDeployment), spelled as KServe's config spells it.
+    assert.equal(isvc.metadata.annotations['serving.kserve.io/deploymentMode'], 'RawDeployment');
     assert.equal(condition(isvc, 'PredictorReady')?.status, 'True');
     assert.deepEqual([isvc.spec.predictor.minReplicas, isvc.spec.predictor.maxReplicas], [1, 1]);
     // KServe's objects, not ours: no Deployment or Service `raw`.
@@ -82,7 +71,7 @@ describe('NIMService on KServe', () => {
     assert.equal(ready.status.model.externalEndpoint, isvc.status.url);
     assert.equal(ready.status.model.name, 'meta/llama-3.1-8b-instruct');
     assert.equal(ready.status.availableReplicas, 1);
-    assert.match(condition(ready, 'Ready')!.message, /InferenceService "raw" is ready \(Standard mode\)/);
+    assert.match(condition(ready, 'Ready')!.message, /InferenceService "raw" is ready \(RawDeployment mode\)/);
     // At rest: a change of the InferenceService wakes the NIMService, which writes nothing.
     const reconciles = async () => Number(/controller_runtime_reconcile_total\{controller="nimservice",result="success"\} (\d+)/.exec(await op.manager.metrics.registry.metrics())?.[1] ?? 0);
     const writes0 = await writesBy(c.cp.url, 'nim-operator');

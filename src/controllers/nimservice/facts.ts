@@ -1,6 +1,7 @@
 /**
  * What the render needs from the cluster, read from the caches (and, for the one Secret the
- * operator keeps — the MPI SSH key —, from the API: Secrets are not cached cluster-wide).
+ * operator keeps — the MPI SSH key —, from the API: Secrets are not cached cluster-wide; so is
+ * KServe's ConfigMap, when its default deployment mode decides, see kserve-config.ts).
  */
 import type { NIMService } from '../../api/v1alpha1/kinds.js';
 import {
@@ -10,10 +11,12 @@ import { isNotFound, type Json } from '../../runtime/client/rest.js';
 import type { ControllerContext } from '../context.js';
 import { COMPUTEDOMAIN, DEPLOYMENT, INFERENCEPOOL, LEADERWORKERSET, SECRET } from '../refs.js';
 import { detectOrchestrator } from '../orchestrator.js';
+import { kserveConfigFacts, type KServeConfigFacts } from './kserve.js';
 import type { NIMServiceCaches } from './reconcile.js';
 
 export interface GatheredFacts {
-  facts: NIMServiceFacts;
+  /** With KServe's default deployment mode for a KServe service that needs it (kserve.ts). */
+  facts: NIMServiceFacts & KServeConfigFacts;
   /** The SSH key Secret exists already (it is created once and never rewritten). */
   sshSecretExists: boolean;
 }
@@ -23,7 +26,11 @@ const owned = (o: Json | undefined, svc: Json) => !!o && (o.metadata?.ownerRefer
 export async function gatherFacts(ctx: ControllerContext, caches: NIMServiceCaches, svc: NIMService & Json): Promise<GatheredFacts> {
   const ns = svc.metadata.namespace as string;
   const name = svc.metadata.name as string;
-  const facts: NIMServiceFacts = { operatorVersion: ctx.operatorVersion, orchestrator: detectOrchestrator(caches.nodes.list()) };
+  const facts: NIMServiceFacts & KServeConfigFacts = {
+    operatorVersion: ctx.operatorVersion,
+    orchestrator: detectOrchestrator(caches.nodes.list()),
+    ...(await kserveConfigFacts(ctx, caches, svc)),
+  };
   const cacheName = svc.spec.storage?.nimCache?.name;
   if (cacheName) {
     const cache = caches.nimCaches.get(ns, cacheName);

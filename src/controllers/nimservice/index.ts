@@ -40,6 +40,10 @@ export const NIMSERVICE_PERMISSIONS: Permission[] = [
   { ref: NIMSERVICE, subresource: 'finalizers', verbs: ['update'], why: 'children carry blockOwnerDeletion owner references (OpenShift enforces this permission)' },
   { ref: SECRET, verbs: ['get', 'create', 'patch'], why: 'the SSH key Secret of a multi-node MPI service, made once (Secrets are not cached)' },
   { ref: RESOURCECLAIM, verbs: READ, why: 'status.draResourceStatuses: the claims made for a service\'s pods' },
+  // KServe's default deployment mode (kserve-config.ts): a GET of one ConfigMap, and a labelled LIST
+  // to find KServe's namespace; both are within the children's rules, these lines say why.
+  { ref: CONFIGMAP, verbs: ['get'], why: 'KServe\'s inferenceservice-config (its default deployment mode), read with a GET when a KServe service asks for no mode' },
+  { ref: DEPLOYMENT, verbs: ['list'], why: 'KServe\'s namespace: its controller Deployment, labelled control-plane=kserve-controller-manager, unless KSERVE_NAMESPACE is set' },
   ...CHILD_KINDS.map((ref): Permission =>
     CREATE_ONLY.has(ref)
       ? { ref, verbs: ['get', 'list', 'watch', 'create', 'patch'], why: 'a child of a NIMService, created once (removed with it by the garbage collector)' }

@@ -7,12 +7,15 @@
  */
 import type { NIMService } from '../../api/v1alpha1/kinds.js';
 import type { NIMServiceFacts } from '../../render/nimservice/index.js';
-import { KSERVE_API_VERSION, type InferenceServiceLike, type KServeFacts, type KServeRender } from '../../render/nimservice/kserve.js';
+import {
+  KSERVE_API_VERSION, liveMode, requestedMode, type InferenceServiceLike, type KServeFacts, type KServeRender,
+} from '../../render/nimservice/kserve.js';
 import type { ChildRef } from '../../render/nimservice/index.js';
 import type { Json } from '../../runtime/client/rest.js';
 import type { Address, ControllerContext } from '../context.js';
 import { INFERENCESERVICE } from '../refs.js';
 import { diagnosePods } from './diagnose.js';
+import { kserveConfigFor } from './kserve-config.js';
 import { askModel } from './model.js';
 import type { NIMServiceCaches } from './reconcile.js';
 import type { Outcome } from './status.js';
@@ -27,8 +30,22 @@ export const ISVC_POD_INDEX = 'isvc';
 
 export const isKServe = (svc: NIMService): boolean => svc.spec.inferencePlatform === 'kserve';
 
+/** What gatherFacts adds for a KServe service: KServe's default mode, when it decides. */
+export type KServeConfigFacts = Pick<KServeFacts, 'kserveDefaultMode'>;
+
+/**
+ * KServe's default deployment mode (its ConfigMap), read only when it decides: a KServe service
+ * whose InferenceService has no mode yet and whose spec asks for none.
+ */
+export async function kserveConfigFacts(ctx: ControllerContext, caches: NIMServiceCaches, svc: NIMService & Json): Promise<KServeConfigFacts> {
+  if (!isKServe(svc) || requestedMode(svc) !== undefined || !ctx.apis.has(INFERENCESERVICE)) return {};
+  const live = caches.child(INFERENCESERVICE).get(svc.metadata.namespace as string, svc.metadata.name as string);
+  if (liveMode(live as InferenceServiceLike | undefined)) return {};
+  return { kserveDefaultMode: await kserveConfigFor(ctx.manager.client).defaultMode() };
+}
+
 /** The render facts plus the live InferenceService `<name>` (whose deployment mode is kept). */
-export function kserveFacts(caches: NIMServiceCaches, svc: NIMService & Json, facts: NIMServiceFacts): KServeFacts {
+export function kserveFacts(caches: NIMServiceCaches, svc: NIMService & Json, facts: NIMServiceFacts & KServeConfigFacts): KServeFacts {
   const live = caches.child(INFERENCESERVICE).get(svc.metadata.namespace as string, svc.metadata.name as string);
   return live ? { ...facts, liveInferenceService: live as InferenceServiceLike } : facts;
 }

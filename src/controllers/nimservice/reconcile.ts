@@ -96,13 +96,20 @@ export class NIMServiceReconciler {
   private async sync(svc: NIMService & Json): Promise<{ outcome: Outcome; requeueAfterMs?: number }> {
     const ns = svc.metadata.namespace as string;
     const name = svc.metadata.name as string;
+    const kserve = isKServe(svc);
+    const { facts, sshSecretExists } = await gatherFacts(this.ctx, this.caches, svc);
     // The webhook may be off or bypassed (failurePolicy Ignore): the same refusals hold here.
-    const { errors } = admissionCheck(svc as unknown as Record<string, unknown>, { facts: { nodes: this.caches.nodes.list() as never, nimCaches: this.caches.nimCaches.list().filter((c) => c.metadata.namespace === ns) as never } });
+    const kserveMode = facts.kserveDefaultMode?.mode;
+    const { errors } = admissionCheck(svc as unknown as Record<string, unknown>, {
+      facts: {
+        nodes: this.caches.nodes.list() as never,
+        nimCaches: this.caches.nimCaches.list().filter((c) => c.metadata.namespace === ns) as never,
+        ...(kserveMode ? { kserveDefaultDeploymentMode: kserveMode } : {}),
+      },
+    });
     if (errors.length) {
       return { outcome: { state: 'Failed', reason: 'InvalidSpec', message: `${errors.map((e) => `${e.field}: ${e.detail}`).join('; ')} (the admission webhook would refuse this; fix the spec)` } };
     }
-    const kserve = isKServe(svc);
-    const { facts, sshSecretExists } = await gatherFacts(this.ctx, this.caches, svc);
     let render;
     try {
       // KServe (kserve.ts): an InferenceService instead of our own Deployment, Service and autoscaler.
@@ -110,7 +117,8 @@ export class NIMServiceReconciler {
       else (render = renderNIMService(svc, facts)).absent.push(inferenceServiceAbsent(svc));
     } catch (e) {
       if (e instanceof SpecError) return { outcome: { state: 'Failed', reason: 'InvalidSpec', message: e.message } };
-      return { outcome: { state: 'Failed', reason: 'Failed', message: (e as Error).message } };
+      // Not the spec's fault (e.g. KServe's configuration): looked at again later, without a spec edit.
+      return { outcome: { state: 'Failed', reason: 'Failed', message: (e as Error).message }, requeueAfterMs: 30_000 };
     }
     const problems: Outcome[] = [];
     for (const child of render.children as Json[]) {

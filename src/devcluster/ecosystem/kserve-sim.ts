@@ -3,7 +3,8 @@
  * It runs on an engine of its own (the simulation's queue and write helpers, over the same control
  * plane), and for each InferenceService:
  *  - settles the deployment mode once, as KServe does (status.deploymentMode, else the
- *    `serving.kserve.io/deploymentMode` annotation in either spelling, else Standard) and keeps it;
+ *    `serving.kserve.io/deploymentMode` annotation in either spelling, else the default of its
+ *    ConfigMap `kserve/inferenceservice-config`, else Standard) and keeps it;
  *  - makes Deployment `<name>-predictor` from `spec.predictor` (the pod spec, labels, annotations,
  *    `minReplicas` replicas, at least one: Knative's scale-to-zero and KServe's HPA are not
  *    simulated) and Service `<name>-predictor` (port 80 to the container's first port), both owned
@@ -11,10 +12,12 @@
  *  - reports `PredictorReady`, `IngressReady` and `Ready` from the Deployment's availability, with
  *    `status.url`, `status.address.url` and `status.observedGeneration`.
  * The simulation's Deployment controller, kubelet and endpoints do the rest (pods, NIM endpoints).
+ * Started, it makes KServe's namespace `kserve` and ConfigMap `inferenceservice-config` (key `deploy`,
+ * `defaultDeploymentMode: RawDeployment`) as KServe's install does, unless they exist.
  */
 import type { ControlPlane } from '../server.js';
 import type { ChangeEvent, Obj } from '../store.js';
-import { DEPLOY, Engine, SVC, controllerOf, ownerRef, setCondition, splitKey, templateHash, type Controller } from '../sim/engine.js';
+import { CONFIGMAP, DEPLOY, Engine, NAMESPACE, SVC, controllerOf, ownerRef, setCondition, splitKey, templateHash, type Controller } from '../sim/engine.js';
 import { ISVC } from './kserve.js';
 
 const MANAGER = 'kserve-controller-manager';
@@ -35,6 +38,34 @@ export function normalizeMode(mode: string | undefined): string | undefined {
 }
 
 const KNOWN = new Set(['Standard', 'Knative', 'ModelMesh']);
+
+/** KServe's namespace and ConfigMap, as its install makes them. */
+export const KSERVE_NAMESPACE = 'kserve';
+export const KSERVE_CONFIGMAP = 'inferenceservice-config';
+export const KSERVE_INSTALL_DEFAULT_MODE = 'RawDeployment';
+
+/** The `defaultDeploymentMode` of KServe's ConfigMap, when it has a usable one. */
+function configuredDefault(e: Engine): string | undefined {
+  const raw = e.get(CONFIGMAP, KSERVE_NAMESPACE, KSERVE_CONFIGMAP)?.data?.deploy;
+  if (typeof raw !== 'string') return undefined;
+  try {
+    const mode = (JSON.parse(raw) as { defaultDeploymentMode?: unknown }).defaultDeploymentMode;
+    return typeof mode === 'string' && mode ? mode : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Makes KServe's namespace and its ConfigMap (`deploy.defaultDeploymentMode`) unless they exist. */
+export function ensureKServeConfig(e: Engine, defaultDeploymentMode = KSERVE_INSTALL_DEFAULT_MODE): void {
+  if (!e.get(NAMESPACE, undefined, KSERVE_NAMESPACE)) e.create(NAMESPACE, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: KSERVE_NAMESPACE } }, MANAGER);
+  if (e.get(CONFIGMAP, KSERVE_NAMESPACE, KSERVE_CONFIGMAP)) return;
+  e.create(
+    CONFIGMAP,
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: KSERVE_CONFIGMAP, namespace: KSERVE_NAMESPACE }, data: { deploy: JSON.stringify({ defaultDeploymentMode }) } },
+    MANAGER,
+  );
+}
 
 export class SimulatedKServe implements Controller {
   readonly name = 'kserve';
@@ -57,7 +88,7 @@ export class SimulatedKServe implements Controller {
     const [ns, name] = splitKey(key);
     const isvc = this.e.get(ISVC, ns, name);
     if (!isvc || isvc.metadata.deletionTimestamp) return;
-    const mode = normalizeMode(isvc.status?.deploymentMode ?? isvc.metadata.annotations?.[MODE_ANNOTATION]) ?? 'Standard';
+    const mode = normalizeMode(isvc.status?.deploymentMode || isvc.metadata.annotations?.[MODE_ANNOTATION] || configuredDefault(this.e)) ?? 'Standard';
     if (!KNOWN.has(mode)) {
       this.status(isvc, mode, false, { reason: 'InvalidDeploymentMode', message: `invalid deployment mode ${mode}: supported modes are Standard (RawDeployment), Knative (Serverless) and ModelMesh` });
       return;
@@ -129,6 +160,7 @@ export interface RunningAddon {
  */
 export function startKServeSimulation(cp: ControlPlane, log: (entry: Record<string, unknown>) => void = () => {}): RunningAddon {
   const engine = new Engine(cp, log);
+  ensureKServeConfig(engine);
   engine.add(new SimulatedKServe(engine));
   engine.start();
   return { stop: () => engine.stop(), idle: () => engine.idle() };

@@ -2,7 +2,8 @@
  * The `kserve` add-on of `nimop dev`: a minimal InferenceService CRD of our own
  * (serving.kserve.io/v1beta1, spec and status preserved) and a simulated KServe controller
  * (kserve-sim.ts) that turns each InferenceService into the predictor Deployment and Service KServe
- * would make, and reports readiness, URL and address the way KServe does.
+ * would make, and reports readiness, URL and address the way KServe does. Started, the simulation
+ * also makes KServe's ConfigMap `kserve/inferenceservice-config` (default mode `RawDeployment`).
  */
 import type { Obj } from '../store.js';
 import { minimalCRD } from './index.js';

@@ -186,10 +186,12 @@ function selectProfile(img: NimImage, ctx: ShellContext): { profile?: Profile; e
   if (all.length === 0) return {};
   const gpus = ctx.gpus?.count ?? 0;
   const cached = cachedProfiles(img, ctx);
+  // An engine built into the store (local_cache) is cached too, and wins a tie with a downloaded one.
+  const built = new Set(localProfiles(ctx).map((p) => p.id));
   const peft = ctx.env.has('NIM_PEFT_SOURCE');
   const fits = all.filter((p) => profileFits(p, ctx.gpus?.product, gpus) && (p.tags.feat_lora === 'true') === peft);
   const score = (p: Profile) =>
-    (cached.has(p.id) ? 100 : 0) + (p.tags.llm_engine === 'tensorrt_llm' && p.tags.trtllm_buildable !== 'true' ? 10 : 0) + (Number(p.tags.tp ?? 1) === gpus ? 5 : 0) + (p.tags.profile === 'throughput' ? 1 : 0);
+    (built.has(p.id) ? 101 : cached.has(p.id) ? 100 : 0) + (p.tags.llm_engine === 'tensorrt_llm' && p.tags.trtllm_buildable !== 'true' ? 10 : 0) + (Number(p.tags.tp ?? 1) === gpus ? 5 : 0) + (p.tags.profile === 'throughput' ? 1 : 0);
   const best = [...fits].sort((a, b) => score(b) - score(a))[0];
   return { profile: best ?? all.find((p) => p.tags.llm_engine !== 'tensorrt_llm') ?? all[0]! };
 }

@@ -21,7 +21,7 @@ import type { Child, ChildRef, NIMServiceRender } from './index.js';
 import {
   AUTOSCALER_CLASS_ANNOTATION, DEPLOYMENT_MODE_ANNOTATION, KNATIVE_MAX_SCALE, KNATIVE_MIN_SCALE, KSERVE_API_VERSION,
   METRIC_AGGREGATION_ANNOTATION, PROMETHEUS_SCRAPING_ANNOTATION, VISIBILITY_LABEL, knativeScaleBound, kserveMode,
-  type InferenceService, type InferenceServiceLike, type KServeMode, type Predictor,
+  type InferenceService, type InferenceServiceLike, type KServeDefaultMode, type KServeMode, type Predictor,
 } from './kserve-mode.js';
 import { LWS_API_VERSION } from './multinode-types.js';
 import { lwsName } from './parallelism.js';
@@ -36,6 +36,8 @@ export * from './kserve-mode.js';
 export interface KServeFacts extends NIMServiceFacts {
   /** The InferenceService `<name>` as read from the cache; its deployment mode is kept. */
   liveInferenceService?: InferenceServiceLike;
+  /** KServe's default mode from its ConfigMap; read only when neither the live object nor the annotation decides. */
+  kserveDefaultMode?: KServeDefaultMode;
 }
 
 export type KServeChild = Child | InferenceService;
@@ -191,10 +193,10 @@ function standaloneAbsent(svc: NIMService, facts: KServeFacts, mode: KServeMode)
 /**
  * Renders a KServe NIMService. Throws a SpecError for an invalid deployment-mode annotation
  * (upstream's message), autoscaling without `scale.hpa`, or Knative scale bounds that are not
- * non-negative integers.
+ * non-negative integers; an Error when KServe's default mode is needed and cannot be told.
  */
 export function renderKServe(svc: NIMService, facts: KServeFacts = {}): KServeRender {
-  const mode = kserveMode(svc, facts.liveInferenceService);
+  const mode = kserveMode(svc, facts.liveInferenceService, facts.kserveDefaultMode);
   const dra = validateDRA(svc, facts);
   if (dra) return { children: [], absent: [], blocked: dra, mode };
   const hash = specHash(svc);

@@ -19,6 +19,8 @@ export interface ServiceFacts {
   serverVersion?: string;
   /** KServe's deployment mode as detected in the cluster (inventory 2.2.14); by default read from the annotation, else Standard. */
   kserveDeploymentMode?: string;
+  /** KServe's default mode from its `inferenceservice-config` ConfigMap, used when the annotation asks for none. */
+  kserveDefaultDeploymentMode?: string;
 }
 
 export interface RuleResult {
@@ -47,14 +49,18 @@ function storageSources(storage: ServiceSpec['storage']): string[] {
   return out;
 }
 
-/** The KServe deployment mode: the fact if known, else the annotation, else Standard (inventory 2.2.14). */
+/**
+ * The KServe deployment mode (inventory 2.2.14): the detected mode if known, else the annotation (an
+ * empty one asks for nothing), else KServe's default from its ConfigMap when known, else Standard.
+ */
 export function kserveMode(spec: ServiceSpec, facts: ServiceFacts): { mode?: string; error?: string } {
   if (facts.kserveDeploymentMode) return { mode: facts.kserveDeploymentMode };
   const annotated = spec.annotations?.['serving.kserve.io/deploymentMode'];
-  if (annotated !== undefined) {
+  if (annotated !== undefined && annotated !== '') {
     if (!KSERVE_MODES.includes(annotated)) return { error: `deployment mode annotation found but value is invalid: ${annotated}` };
     return { mode: annotated };
   }
+  if (facts.kserveDefaultDeploymentMode && KSERVE_MODES.includes(facts.kserveDefaultDeploymentMode)) return { mode: facts.kserveDefaultDeploymentMode };
   return { mode: 'Standard' };
 }
 
