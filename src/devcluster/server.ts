@@ -287,7 +287,7 @@ export class ControlPlane {
         ...(body.orphanDependents !== undefined ? { orphanDependents: body.orphanDependents } : {}),
       };
       if (!del.propagationPolicy) delete del.propagationPolicy;
-      if (!r.name) return this.deleteCollection(req, res, t, ns, ctx, del);
+      if (!r.name) return this.deleteCollection(res, t, ns, ctx, del);
       const existing = this.objects.get(t, ns, r.name);
       const probe: AdmissionRequest = { t, operation: 'DELETE', namespace: ns, name: r.name, oldObject: existing, dryRun: del.dryRun ?? false };
       const warnings = await this.webhooks.validate(probe);
@@ -386,14 +386,10 @@ export class ControlPlane {
     this.send(res, 200, listBody(this.store, t, ns, q, matches, /as=Table/.test(String(req.headers.accept ?? ''))));
   }
 
-  private deleteCollection(req: IncomingMessage, res: ServerResponse, t: ResourceType, ns: string | undefined, ctx: RequestContext, del: DeleteOptions): void {
+  private deleteCollection(res: ServerResponse, t: ResourceType, ns: string | undefined, ctx: RequestContext, del: DeleteOptions): void {
     const matches = makeMatcher(t, ns, ctx.query.get('labelSelector'), ctx.query.get('fieldSelector'));
-    const items: Obj[] = [];
-    for (const o of this.store.list(resourceKey(t), ns).filter(matches)) {
-      items.push(this.deleter.delete(t, o.metadata.namespace, o.metadata.name, del).object);
-    }
+    const items = this.store.list(resourceKey(t), ns).filter(matches).map((o: Obj) => this.deleter.delete(t, o.metadata.namespace, o.metadata.name, del).object);
     this.deleter.reconcile();
-    void req;
     this.send(res, 200, { kind: t.listKind, apiVersion: apiVersionOf(t), metadata: { resourceVersion: String(this.store.currentRV()) }, items });
   }
 }
