@@ -13,7 +13,9 @@
  * string, Quantity its string, FieldsV1 its embedded JSON. Unknown fields are skipped.
  */
 import { KINDS, MESSAGES } from './schema.js';
-import { ProtobufError, WIRE_TYPE_NAMES, WireReader, WireType } from './wire.js';
+import { SCALAR_WIRE, expectWire, isScalar, readFlat, readScalar } from './scalars.js';
+import { SPECIALS } from './specials.js';
+import { ProtobufError, WireReader, WireType } from './wire.js';
 
 export { ProtobufError } from './wire.js';
 
@@ -22,18 +24,6 @@ const MAGIC = [0x6b, 0x38, 0x73, 0x00]; // "k8s\0"
 type Raw = Map<number, unknown>;
 type Json = Record<string, unknown>;
 
-const SCALAR_WIRE: Record<string, number> = {
-  string: WireType.LengthDelimited,
-  bytes: WireType.LengthDelimited,
-  bool: WireType.Varint,
-  int32: WireType.Varint,
-  int64: WireType.Varint,
-  uint32: WireType.Varint,
-  uint64: WireType.Varint,
-  double: WireType.Fixed64,
-  float: WireType.Fixed32,
-};
-const isScalar = (t: string): boolean => t in SCALAR_WIRE;
 
 interface Field {
   /** JSON name; '' for a Go field embedded with json:",inline". */
@@ -54,103 +44,6 @@ interface Message {
   fields: Field[];
   byNum: Map<number, Field>;
 }
-
-/** Messages whose Go types have their own protobuf and JSON marshalling. */
-interface Special {
-  /** The JSON value of the message's bytes. */
-  decode(bytes: Uint8Array, path: string): unknown;
-  /** The JSON value of the Go zero value. */
-  zero: unknown;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Special messages
-
-/** time.Time{} (0001-01-01T00:00:00Z) in Unix seconds: Go prints it as null. */
-const ZERO_TIME_SECONDS = -62135596800;
-const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
-
-/** metav1.Time: RFC 3339 in UTC, seconds only, as Time.MarshalJSON prints it. */
-function formatTime(seconds: number, path: string): string | null {
-  if (seconds === ZERO_TIME_SECONDS) return null;
-  const d = new Date(seconds * 1000);
-  if (Number.isNaN(d.getTime())) throw new ProtobufError(`${path}: time ${seconds}s since the epoch is out of range`);
-  const y = d.getUTCFullYear();
-  const year = y < 0 ? `-${pad(-y, 4)}` : pad(y, 4);
-  return `${year}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}Z`;
-}
-
-/** Reads a small fixed-shape message: each field number -> its scalar type; returns field number -> value. */
-function readFlat(bytes: Uint8Array, shape: Record<number, string>, path: string): Map<number, unknown> {
-  const r = new WireReader(bytes);
-  const out = new Map<number, unknown>();
-  while (!r.done) {
-    const [num, wt] = r.tag();
-    const type = shape[num];
-    if (type === undefined) {
-      r.skip(num, wt);
-      continue;
-    }
-    out.set(num, readScalar(r, type, wt, `${path}#${num}`));
-  }
-  return out;
-}
-
-// The quantity grammar of k8s.io/apimachinery/pkg/api/resource (ParseQuantity).
-const QUANTITY = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[KMGTPE]i|[mkMGTPE]|[eE][+-]?\d+)?$/;
-
-const SPECIALS: Record<string, Special> = {
-  'meta.Time': {
-    // Time.Unmarshal: empty bytes are the zero time; nanos are dropped (JSON has seconds only).
-    decode: (bytes, path) => {
-      if (bytes.length === 0) return null;
-      const v = readFlat(bytes, { 1: 'int64', 2: 'int32' }, path);
-      return formatTime((v.get(1) as number | undefined) ?? 0, path);
-    },
-    zero: null,
-  },
-  'resource.Quantity': {
-    decode: (bytes, path) => {
-      const s = readFlat(bytes, { 1: 'string' }, path).get(1) as string | undefined;
-      if (s === undefined) return '0';
-      if (!QUANTITY.test(s)) throw new ProtobufError(`${path}: quantity ${JSON.stringify(s)} must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`);
-      return s;
-    },
-    zero: '0',
-  },
-  'intstr.IntOrString': {
-    decode: (bytes, path) => {
-      const v = readFlat(bytes, { 1: 'int64', 2: 'int32', 3: 'string' }, path);
-      const type = (v.get(1) as number | undefined) ?? 0;
-      if (type === 0) return (v.get(2) as number | undefined) ?? 0;
-      if (type === 1) return (v.get(3) as string | undefined) ?? '';
-      throw new ProtobufError(`${path}: impossible IntOrString.Type ${type}`);
-    },
-    zero: 0,
-  },
-  'meta.FieldsV1': {
-    // FieldsV1.MarshalJSON prints Raw as it is: it must be JSON (a CBOR body is not supported here).
-    decode: (bytes, path) => {
-      const r = new WireReader(bytes);
-      let raw: Uint8Array | undefined;
-      while (!r.done) {
-        const [num, wt] = r.tag();
-        if (num !== 1) r.skip(num, wt);
-        else {
-          expectWire(wt, WireType.LengthDelimited, path);
-          raw = r.bytes();
-        }
-      }
-      if (raw === undefined) return null;
-      try {
-        return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw)) as unknown;
-      } catch {
-        throw new ProtobufError(`${path}: FieldsV1 is not valid JSON`);
-      }
-    },
-    zero: null,
-  },
-};
 
 // ---------------------------------------------------------------------------------------------------
 // Schema
@@ -203,41 +96,6 @@ export function hasProtobufSchema(apiVersion: string, kind: string): boolean {
 
 // ---------------------------------------------------------------------------------------------------
 // Wire -> Go-like values
-
-function expectWire(got: number, want: number, path: string): void {
-  if (got !== want) throw new ProtobufError(`${path}: wrong wire type ${WIRE_TYPE_NAMES[got] ?? got}, want ${WIRE_TYPE_NAMES[want]}`);
-}
-
-/** Reads one scalar into its JSON form (bytes as base64). */
-function readScalar(r: WireReader, type: string, wt: number, path: string): unknown {
-  expectWire(wt, SCALAR_WIRE[type]!, path);
-  switch (type) {
-    case 'string':
-      return r.string();
-    case 'bytes': {
-      const b = r.bytes();
-      return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
-    }
-    case 'bool':
-      return r.varint() !== 0n;
-    case 'int32':
-      return Number(BigInt.asIntN(32, r.varint()));
-    case 'int64':
-      return Number(BigInt.asIntN(64, r.varint()));
-    case 'uint32':
-      return Number(BigInt.asUintN(32, r.varint()));
-    case 'uint64':
-      return Number(r.varint());
-    case 'double':
-    case 'float': {
-      const v = type === 'double' ? r.fixed64().getFloat64(0, true) : r.fixed32().getFloat32(0, true);
-      if (!Number.isFinite(v)) throw new ProtobufError(`${path}: unsupported value ${v} (JSON has no NaN or infinity)`);
-      return v;
-    }
-    default:
-      throw new Error(`protobuf schema: unknown scalar ${type}`);
-  }
-}
 
 /** Reads one value of any type: scalars and specials as JSON, messages as Raw. */
 function readValue(r: WireReader, type: string, wt: number, path: string): unknown {
