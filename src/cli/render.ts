@@ -10,6 +10,7 @@ import { parseManifests } from '../api/manifests.js';
 import type { NIMCache, NIMService } from '../api/v1alpha1/kinds.js';
 import { formatFieldError, validateObject } from '../api/validate.js';
 import { renderNIMService } from '../render/nimservice/index.js';
+import { renderKServe } from '../render/nimservice/kserve.js';
 import { collectFiles } from './validate.js';
 import { VERSION } from './version.js';
 
@@ -28,6 +29,9 @@ export function assumeReady(cache: NIMCache): NIMCache {
   const profiles = cache.status?.profiles ?? named.filter((p) => p !== 'all').map((id) => ({ name: id, config: {} }));
   return { ...cache, status: { ...(cache.status ?? {}), state: 'Ready', pvc: cache.status?.pvc ?? cache.spec.storage.pvc?.name ?? `${name}-pvc`, profiles } } as NIMCache;
 }
+
+/** What the plan view shows instead of a private key. */
+export const SSH_KEY_PLACEHOLDER = '(an RSA key the operator generates once and keeps in this Secret)';
 
 export function renderCommand(opts: RenderOptions): number {
   if (!['yaml', 'json'].includes(opts.output)) {
@@ -68,7 +72,11 @@ export function renderCommand(opts: RenderOptions): number {
     const nimCache = cacheName ? caches.get(`${svc.metadata.namespace}/${cacheName}`) : undefined;
     let r;
     try {
-      r = renderNIMService(svc, { operatorVersion: VERSION, ...(nimCache ? { nimCache } : {}) });
+      // The SSH key of a multi-node MPI service is made once by the operator: a placeholder here.
+      const facts = { operatorVersion: VERSION, sshPrivateKey: SSH_KEY_PLACEHOLDER, ...(nimCache ? { nimCache } : {}) };
+      // The platform decides, as in the controller: KServe gets an InferenceService (in KServe's
+      // built-in default mode when the spec's annotation names none: no cluster is read here).
+      r = svc.spec.inferencePlatform === 'kserve' ? renderKServe(svc, facts) : renderNIMService(svc, facts);
     } catch (e) {
       process.stderr.write(`${file}: NIMService ${String(svc.metadata.name)}: ${(e as Error).message}\n`);
       failed = true;
