@@ -92,6 +92,7 @@ const BUILTINS: BuiltinSpec[] = [
   { gv: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', plural: 'mutatingwebhookconfigurations', model: 'V1MutatingWebhookConfiguration', namespaced: false, generation: true },
   { gv: 'resource.k8s.io/v1', kind: 'ResourceClaim', plural: 'resourceclaims', model: 'ResourceV1ResourceClaim', status: true, generation: true },
   { gv: 'resource.k8s.io/v1', kind: 'ResourceClaimTemplate', plural: 'resourceclaimtemplates', model: 'V1ResourceClaimTemplate', generation: true },
+  { gv: 'resource.k8s.io/v1', kind: 'ResourceSlice', plural: 'resourceslices', model: 'V1ResourceSlice', namespaced: false },
   { gv: 'resource.k8s.io/v1', kind: 'DeviceClass', plural: 'deviceclasses', model: 'V1DeviceClass', namespaced: false, generation: true },
   { gv: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', model: 'V1SelfSubjectReview', namespaced: false, createOnly: true },
   { gv: 'authentication.k8s.io/v1', kind: 'TokenReview', plural: 'tokenreviews', model: 'V1TokenReview', namespaced: false, createOnly: true },

@@ -5,7 +5,7 @@
  * object to look at, never what changed.
  */
 import { randomUUID } from 'node:crypto';
-import type { Json } from './client/rest.js';
+import { isConflict, type Json } from './client/rest.js';
 import { objectKey, type Informer } from './informer.js';
 
 export interface Request {
@@ -34,7 +34,7 @@ export interface Queue {
 }
 
 export interface ControllerHooks {
-  onReconcile?(controller: string, result: 'success' | 'error' | 'requeue_after', seconds: number): void;
+  onReconcile?(controller: string, result: 'success' | 'error' | 'requeue' | 'requeue_after', seconds: number): void;
   onError?(controller: string, req: Request, err: unknown, reconcileID: string): void;
 }
 
@@ -147,6 +147,12 @@ export class Controller {
           this.hooks.onReconcile?.(this.name, 'requeue_after', (performance.now() - started) / 1000);
         } else this.hooks.onReconcile?.(this.name, 'success', (performance.now() - started) / 1000);
       } catch (e) {
+        // The object moved while we worked on it (409 Conflict): not a failure, just another pass.
+        if (isConflict(e)) {
+          this.hooks.onReconcile?.(this.name, 'requeue', (performance.now() - started) / 1000);
+          this.queue.addRateLimited(key);
+          continue;
+        }
         this.stats.errors++;
         this.hooks.onError?.(this.name, req, e, reconcileID);
         this.hooks.onReconcile?.(this.name, 'error', (performance.now() - started) / 1000);

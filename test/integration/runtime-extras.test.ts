@@ -99,8 +99,8 @@ test('finalizers are added and removed with a resourceVersion guard; the last re
   const withF = await ensureFinalizer(client, ref, svc, 'finalizer.nimservice.apps.nvidia.com', 'nim-operator');
   assert.ok(hasFinalizer(withF, 'finalizer.nimservice.apps.nvidia.com'));
   assert.equal(await ensureFinalizer(client, ref, withF, 'finalizer.nimservice.apps.nvidia.com', 'nim-operator'), withF, 'no write when present');
-  // A stale object is a conflict, not a lost write.
-  await assert.rejects(removeFinalizer(client, ref, { ...withF, metadata: { ...withF.metadata, resourceVersion: svc.metadata.resourceVersion } }, 'finalizer.nimservice.apps.nvidia.com', 'nim-operator'), (e: unknown) => e instanceof KubeError && e.code === 422);
+  // A stale object is a 409 Conflict (which controllers retry quietly), not a lost write.
+  await assert.rejects(removeFinalizer(client, ref, { ...withF, metadata: { ...withF.metadata, resourceVersion: svc.metadata.resourceVersion } }, 'finalizer.nimservice.apps.nvidia.com', 'nim-operator'), (e: unknown) => e instanceof KubeError && e.code === 409 && e.reason === 'Conflict');
   await client.delete(ref, 'default', 'fin');
   const deleting = await client.get(ref, 'default', 'fin');
   assert.ok(deleting.metadata.deletionTimestamp);

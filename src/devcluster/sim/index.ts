@@ -13,6 +13,9 @@ import type { Obj } from '../store.js';
 import { installApiServerHooks } from './apiserver-hooks.js';
 import { Catalogue, type CatalogueEntry } from './catalogue.js';
 import { Deployments } from './deployments.js';
+import { ResourceClaimController } from './dra.js';
+import { DraAllocator } from './dra-allocator.js';
+import { DraDriver } from './dra-slices.js';
 import { Engine, LWS, POD, SC, splitKey } from './engine.js';
 import { Hpas, type MetricSetting } from './hpa.js';
 import { Jobs } from './jobs.js';
@@ -118,7 +121,9 @@ export function startSimulation(cp: ControlPlane, input: SimulationInput = {}): 
   if (parts.leaderWorkerSets && !cp.store.get('apiextensions.k8s.io/customresourcedefinitions', undefined, 'leaderworkersets.leaderworkerset.x-k8s.io')) {
     engine.create('apiextensions.k8s.io/customresourcedefinitions', lwsCRD(), 'nimop-simulation');
   }
-  if (parts.scheduler) engine.add(new Scheduler(engine, options.stepDelayMs));
+  if (parts.dra) engine.add(new DraDriver(engine, options.nodes));
+  if (parts.dra) engine.add(new ResourceClaimController(engine));
+  if (parts.scheduler) engine.add(new Scheduler(engine, options.stepDelayMs, parts.dra ? new DraAllocator(engine) : undefined));
   if (parts.kubelet) engine.add(kubelet);
   if (parts.deployments) engine.add(new Deployments(engine));
   if (parts.statefulsets) engine.add(new StatefulSets(engine));

@@ -135,6 +135,8 @@ export class Kubelet implements Controller {
     }
     const wake = st.terminal ? undefined : this.advance(st, pod, node, now);
     const status = renderStatus(st, pod, (c) => this.isReady(st!, c, Date.now()), now);
+    // Fields other components own (the resource-claim controller's) stay as they are.
+    if (pod.status?.resourceClaimStatuses) status.resourceClaimStatuses = pod.status.resourceClaimStatuses;
     if (!st.terminal && (status.phase === 'Succeeded' || status.phase === 'Failed')) {
       st.terminal = status.phase;
       this.fleet?.stop(st.namespace, st.name);

@@ -20,6 +20,11 @@ export interface SimulationParts {
   hpa: boolean;
   /** An HTTP server on loopback for every running NIM container. */
   nimEndpoints: boolean;
+  /**
+   * Dynamic Resource Allocation (resource.k8s.io/v1): NVIDIA's DRA driver's DeviceClass and
+   * ResourceSlices, the resource-claim controller, and claim allocation in the scheduler.
+   */
+  dra: boolean;
 }
 
 export interface SimulationOptions {
@@ -66,6 +71,7 @@ export const ALL_PARTS: SimulationParts = {
   services: true,
   hpa: true,
   nimEndpoints: true,
+  dra: true,
 };
 
 export type SimulationInput = Partial<Omit<SimulationOptions, 'parts'>> & { parts?: Partial<SimulationParts> };

@@ -7,6 +7,8 @@ import type { ChangeEvent, Obj } from '../store.js';
 import { NODE, POD, PVC, SC, nowRFC3339, setCondition, type Controller, type Engine } from './engine.js';
 import { filterNode, preFilterMessage, preferredAffinityScore, unschedulableMessage, type NodeVerdict } from './fit.js';
 import { isTerminal, selectorMatcher } from './pods.js';
+import type { DraAllocator } from './dra-allocator.js';
+import { CLAIM, CLASS, SLICE } from './dra-slices.js';
 import { parseQuantity, podRequests } from './quantity.js';
 
 const ALL = '*';
@@ -28,6 +30,7 @@ export class Scheduler implements Controller {
   constructor(
     private readonly e: Engine,
     private readonly stepDelayMs: number,
+    private readonly dra?: DraAllocator,
   ) {}
 
   initialKeys(): Iterable<string> {
@@ -41,6 +44,7 @@ export class Scheduler implements Controller {
       // New pending pods, and anything that frees or takes capacity.
       if (wantsScheduling(p) || ev.type === 'DELETED' || (ev.previous && isTerminal(p) !== isTerminal(ev.previous))) yield ALL;
     } else if (ev.resource === NODE || ev.resource === PVC || ev.resource === SC) yield ALL;
+    else if (this.dra && (ev.resource === CLAIM || ev.resource === SLICE || ev.resource === CLASS)) yield ALL;
   }
 
   reconcile(): number | void {
@@ -82,11 +86,13 @@ export class Scheduler implements Controller {
     }
     const claimProblem = this.claims(pod);
     if (claimProblem) return this.unschedulable(pod, 'Unschedulable', preFilterMessage(nodes.length, claimProblem), true);
+    const dra = this.dra?.prepare(pod);
+    if (dra?.problem) return this.unschedulable(pod, 'Unschedulable', preFilterMessage(nodes.length, dra.problem), true);
     const verdicts: NodeVerdict[] = [];
     const feasible: Obj[] = [];
     for (const node of nodes) {
       const u = use.get(node.metadata.name)!;
-      const v = filterNode(spec, node, u.used, u.pods.length) ?? this.podAffinity(pod, node, nodes, use);
+      const v = filterNode(spec, node, u.used, u.pods.length) ?? this.podAffinity(pod, node, nodes, use) ?? dra?.filter(node);
       if (v) verdicts.push(v);
       else feasible.push(node);
     }
@@ -102,6 +108,7 @@ export class Scheduler implements Controller {
     };
     feasible.sort((a, b) => score(b) - score(a) || String(a.metadata.name).localeCompare(String(b.metadata.name)));
     const node = feasible[0]!;
+    dra?.commit(node);
     this.bind(pod, node);
     const u = use.get(node.metadata.name)!;
     u.pods.push({ ...pod, spec: { ...spec, nodeName: node.metadata.name } });

@@ -139,7 +139,7 @@ describe('device selectors (§2.2.11)', () => {
   });
 
   test('count and deviceClassName are carried; user celExpressions follow the driver check', () => {
-    const exprs = ['device.attributes["gpu.nvidia.com"].productName.startsWith("NVIDIA H")', 'device.capacity["gpu.nvidia.com"].memory.compareTo(quantity("80Gi")) >= 0'];
+    const exprs = ['device.attributes["gpu.nvidia.com"].productName.startsWith("NVIDIA H")', 'device.capacity["gpu.nvidia.com"].memory.compareTo(quantity("79Gi")) >= 0'];
     const t = templatesOf(device({ count: 2, deviceClassName: 'mig.nvidia.com', celExpressions: exprs }))[0]!;
     const req = t.spec.spec!.devices!.requests![0]!.exactly!;
     assert.equal(req.count, 2);
@@ -156,7 +156,7 @@ describe('device selectors (§2.2.11)', () => {
       'device.attributes["gpu.nvidia.com"].architecture == "Hopper"',
       '(device.attributes["gpu.nvidia.com"].cudaComputeCapability).compareTo(semver("9.0.0")) >= 0',
       'device.attributes["gpu.nvidia.com"].type == "gpu"',
-      '(device.capacity["gpu.nvidia.com"].memory).compareTo(quantity("80Gi")) >= 0',
+      '(device.capacity["gpu.nvidia.com"].memory).compareTo(quantity("79Gi")) >= 0',
     ]);
     assertValidTemplate(t);
   });
