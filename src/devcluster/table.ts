@@ -49,10 +49,44 @@ const col = (name: string, cell: (o: Obj) => unknown, type = 'string', priority 
 
 const count = (v: unknown) => (v && typeof v === 'object' ? Object.keys(v).length : 0);
 
+/** The STATUS kubectl shows for a pod, worked out as kube's pod printer does from the container states. */
+export function podStatus(o: Obj): string {
+  const st = o.status ?? {};
+  let reason: string = st.reason || st.phase || 'Pending';
+  let initializing = false;
+  const inits: Obj[] = st.initContainerStatuses ?? [];
+  for (let i = 0; i < inits.length; i++) {
+    const c = inits[i]!;
+    const term = c.state?.terminated;
+    const wait = c.state?.waiting;
+    if (term && term.exitCode === 0) continue;
+    if (term) reason = term.reason ? `Init:${term.reason}` : term.signal ? `Init:Signal:${term.signal}` : `Init:ExitCode:${term.exitCode}`;
+    else if (wait?.reason && wait.reason !== 'PodInitializing') reason = `Init:${wait.reason}`;
+    else reason = `Init:${i}/${(o.spec?.initContainers ?? []).length}`;
+    initializing = true;
+    break;
+  }
+  if (!initializing) {
+    let running = false;
+    const containers: Obj[] = st.containerStatuses ?? [];
+    for (let i = containers.length - 1; i >= 0; i--) {
+      const c = containers[i]!;
+      const term = c.state?.terminated;
+      if (c.state?.waiting?.reason) reason = c.state.waiting.reason;
+      else if (term?.reason) reason = term.reason;
+      else if (term) reason = term.signal ? `Signal:${term.signal}` : `ExitCode:${term.exitCode}`;
+      else if (c.ready && c.state?.running) running = true;
+    }
+    if (reason === 'Completed' && running) reason = (st.conditions ?? []).some((x: Obj) => x.type === 'Ready' && x.status === 'True') ? 'Running' : 'NotReady';
+  }
+  if (o.metadata.deletionTimestamp) return st.reason === 'NodeLost' ? 'Unknown' : 'Terminating';
+  return reason;
+}
+
 const BUILTIN: Record<string, Column[]> = {
   Pod: [
     col('Ready', (o) => `${(o.status?.containerStatuses ?? []).filter((c: Obj) => c.ready).length}/${(o.spec?.containers ?? []).length}`),
-    col('Status', (o) => (o.metadata.deletionTimestamp ? 'Terminating' : o.status?.reason ?? o.status?.phase ?? 'Pending')),
+    col('Status', podStatus),
     col('Restarts', (o) => (o.status?.containerStatuses ?? []).reduce((n: number, c: Obj) => n + (c.restartCount ?? 0), 0), 'integer'),
   ],
   Deployment: [

@@ -125,3 +125,27 @@ describe('kubelet', () => {
     }
   });
 });
+
+describe('kubectl get pods shows the STATUS kube prints, from the container states', () => {
+  const statusOf = async (ns: string, name: string) => {
+    const out = await c.ok(['get', 'pod', name, '-n', ns, '--no-headers']);
+    return out.trim().split(/\s+/)[2];
+  };
+  test('Completed, Error, CrashLoopBackOff, Init:N/M, CreateContainerConfigError and Running', async () => {
+    const ns = 'kl-status';
+    await c.ok(['create', 'namespace', ns]);
+    const pod = (name: string, spec: Obj) => c.ok(['apply', '-n', ns, '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec }));
+    await pod('done', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox:1.37', command: ['sh', '-c', 'echo ok'] }] });
+    await pod('fails', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox:1.37', command: ['sh', '-c', 'exit 3'] }] });
+    await pod('loops', { restartPolicy: 'Always', containers: [{ name: 'c', image: 'busybox:1.37', command: ['sh', '-c', 'exit 1'] }] });
+    // pause runs until stopped (shell sleeps are instant in tests).
+    const pause = 'registry.k8s.io/pause:3.10';
+    await pod('waits', { initContainers: [{ name: 'i', image: pause }], containers: [{ name: 'c', image: pause }] });
+    await pod('nokey', { containers: [{ name: 'c', image: pause, env: [{ name: 'K', valueFrom: { secretKeyRef: { name: 'absent', key: 'k' } } }] }] });
+    await pod('runs', { containers: [{ name: 'c', image: pause }] });
+    const want: Record<string, string> = { done: 'Completed', fails: 'Error', loops: 'CrashLoopBackOff', waits: 'Init:0/1', nokey: 'CreateContainerConfigError', runs: 'Running' };
+    for (const [name, status] of Object.entries(want)) {
+      await eventually(async () => (await statusOf(ns, name)) === status, `${name} shown as ${status} (now ${String(await statusOf(ns, name))})`);
+    }
+  });
+});
