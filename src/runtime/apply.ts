@@ -77,3 +77,8 @@ export function controllerRef(owner: Json): Json {
     blockOwnerDeletion: true,
   };
 }
+
+/** Whether `owner` is the controller of `o` (its controller owner reference carries the owner's uid). */
+export function isControlledBy(o: Json | undefined, owner: Json): boolean {
+  return !!o && (o.metadata?.ownerReferences ?? []).some((r: Json) => r.controller && r.uid === owner.metadata?.uid);
+}

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { NIMSERVICE_PATH, WEBHOOK_CONFIGURATION_NAME, webhookConfiguration } from '../../src/webhooks/server.js';
 import { eventually, startCluster, type TestCluster } from '../helpers/devcluster.js';
+import { LLAMA_IMAGE, testNIMService } from '../helpers/nim.js';
 import { spawnCollect } from '../helpers/process.js';
 import { REPO } from '../helpers/upstream.js';
 
@@ -23,16 +24,7 @@ const nimop = (args: string[], env: Record<string, string> = {}) =>
 const base = () => ['run', '--kubeconfig', c.kubeconfig, '--enable-webhooks', '--webhook-port', '0', '--metrics-bind-address', '0', '--health-probe-bind-address', '0'];
 
 const manifest = (namespace: string, name: string) =>
-  JSON.stringify({
-    apiVersion: 'apps.nvidia.com/v1alpha1',
-    kind: 'NIMService',
-    metadata: { name, namespace },
-    spec: {
-      image: { repository: 'nvcr.io/nim/meta/llama-3.1-8b-instruct', tag: 'latest' },
-      authSecret: 'ngc-api-secret',
-      storage: { pvc: { create: true, size: '50Gi', volumeAccessMode: 'ReadWriteOnce' } },
-    },
-  });
+  JSON.stringify(testNIMService(name, { image: { ...LLAMA_IMAGE, tag: 'latest' }, storage: { pvc: { create: true, size: '50Gi', volumeAccessMode: 'ReadWriteOnce' } } }, namespace));
 
 test('self mode: the Secret is made, the caBundle filled in, and kubectl warned or refused by namespace', async () => {
   const run = nimop([...base(), '--webhook-cert-mode', 'self', '--webhook-cert-hosts', '127.0.0.1', '--webhook-cert-validity', '720h'], { POD_NAMESPACE: 'nim-operator' });

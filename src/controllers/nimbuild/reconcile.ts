@@ -13,7 +13,7 @@ import {
   renderEngineBuildPod, renderLocalManifestPod, type NIMBuildFacts,
 } from '../../render/nimbuild/index.js';
 import { manifestConfigMapName } from '../../render/nimcache/index.js';
-import { FIELD_MANAGER } from '../../runtime/apply.js';
+import { isControlledBy, FIELD_MANAGER } from '../../runtime/apply.js';
 import { isConflict, isNotFound, type Json } from '../../runtime/client/rest.js';
 import type { Request, Result } from '../../runtime/controller.js';
 import { ensureFinalizer, hasFinalizer, removeFinalizer } from '../../runtime/finalizers.js';
@@ -46,7 +46,6 @@ interface Pass {
   why?: string;
 }
 
-const ownedBy = (o: Json, owner: Json) => (o.metadata?.ownerReferences ?? []).some((r: Json) => r.controller && r.uid === owner.metadata?.uid);
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export class NIMBuildReconciler {
@@ -135,7 +134,7 @@ export class NIMBuildReconciler {
   /** Schedules the deletion of one of the build's pods, when it is there. */
   private removeLater(pass: Pass, b: NIMBuild, name: string): void {
     const pod = this.c.pods.get(b.metadata.namespace, name);
-    if (!pod || pod.metadata.deletionTimestamp || !ownedBy(pod, b)) return;
+    if (!pod || pod.metadata.deletionTimestamp || !isControlledBy(pod, b)) return;
     pass.after.push(() => this.client.delete(POD, b.metadata.namespace, name));
   }
 
@@ -184,7 +183,7 @@ export class NIMBuildReconciler {
       status.state = 'InProgress';
       return;
     }
-    if (!ownedBy(pod, b)) throw needsFix(`Pod ${name} exists and does not belong to this NIMBuild; delete it`);
+    if (!isControlledBy(pod, b)) throw needsFix(`Pod ${name} exists and does not belong to this NIMBuild; delete it`);
     if (pod.metadata.deletionTimestamp) return;
     const outcome = enginePodOutcome(pod);
     switch (outcome.state) {
@@ -230,7 +229,7 @@ export class NIMBuildReconciler {
       status.state = 'InProgress';
       return;
     }
-    if (!ownedBy(pod, b)) throw needsFix(`Pod ${name} exists and does not belong to this NIMBuild; delete it`);
+    if (!isControlledBy(pod, b)) throw needsFix(`Pod ${name} exists and does not belong to this NIMBuild; delete it`);
     if (pod.metadata.deletionTimestamp) return;
     // A failure found earlier stands until the pod is deleted (which runs the step again).
     if (status.state === 'Failed' && manifestDone?.status === 'False' && manifestDone.reason !== 'PodPending') return;
@@ -306,7 +305,7 @@ export class NIMBuildReconciler {
     const b = build as NIMBuild;
     for (const name of [engineBuildPodName(b), localManifestPodName(b)]) {
       const pod = this.c.pods.get(build.metadata.namespace, name);
-      if (pod && ownedBy(pod, build) && !pod.metadata.deletionTimestamp) await this.client.delete(POD, build.metadata.namespace, name);
+      if (pod && isControlledBy(pod, build) && !pod.metadata.deletionTimestamp) await this.client.delete(POD, build.metadata.namespace, name);
     }
   }
 }

@@ -12,7 +12,7 @@ import {
   BACKOFF_LIMIT, CONTAINER_NAME, RenderError, jobName, jobProfiles, manifestConfigMapName, pvcName, renderJob, renderManifestConfigMap,
   renderPVC, renderRole, renderRoleBinding, renderServiceAccount, sharedRoleSCCs, type NIMCacheFacts,
 } from '../../render/nimcache/index.js';
-import { FIELD_MANAGER } from '../../runtime/apply.js';
+import { isControlledBy, FIELD_MANAGER } from '../../runtime/apply.js';
 import type { ResourceRef } from '../../runtime/client/client.js';
 import { isConflict, isNotFound, type Json } from '../../runtime/client/rest.js';
 import type { Request, Result } from '../../runtime/controller.js';
@@ -45,7 +45,6 @@ export interface NIMCacheCaches {
   nodes: Informer;
 }
 
-const ownedBy = (o: Json, owner: Json) => (o.metadata?.ownerReferences ?? []).some((r: Json) => r.controller && r.uid === owner.metadata?.uid);
 
 export class NIMCacheReconciler {
   private readonly steps: CacheSteps;
@@ -163,7 +162,7 @@ export class NIMCacheReconciler {
     }
 
     const job = this.c.jobs.get(ns, jobName(cache));
-    if (job && !ownedBy(job, cache)) throw needsFix(`Job ${jobName(cache)} exists and does not belong to this NIMCache; delete it`);
+    if (job && !isControlledBy(job, cache)) throw needsFix(`Job ${jobName(cache)} exists and does not belong to this NIMCache; delete it`);
 
     // The download protocol is decided once, before the Job; the Job then keeps what it was made with.
     if (!job) {
@@ -205,7 +204,7 @@ export class NIMCacheReconciler {
       return;
     }
 
-    const pods = this.c.pods.list(ns).filter((p) => ownedBy(p, job));
+    const pods = this.c.pods.list(ns).filter((p) => isControlledBy(p, job));
     const outcome = jobOutcome(job, pods, CONTAINER_NAME, job.spec?.backoffLimit ?? BACKOFF_LIMIT);
     let failureText: string | undefined;
     if (outcome.state === 'Failed' && status.state !== 'Failed' && outcome.lastPod) {
@@ -221,9 +220,9 @@ export class NIMCacheReconciler {
   private async cleanup(cache: Json): Promise<void> {
     const ns = cache.metadata.namespace;
     const job = this.c.jobs.get(ns, jobName(cache as NIMCache));
-    const selector: Record<string, string> | undefined = job && ownedBy(job, cache) ? job.spec?.selector?.matchLabels : undefined;
+    const selector: Record<string, string> | undefined = job && isControlledBy(job, cache) ? job.spec?.selector?.matchLabels : undefined;
     const victims = this.c.pods.list(ns).filter((p) => {
-      if (p.metadata?.name === `${cache.metadata.name}-pod` && ownedBy(p, cache)) return true;
+      if (p.metadata?.name === `${cache.metadata.name}-pod` && isControlledBy(p, cache)) return true;
       return !!selector && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => p.metadata?.labels?.[k] === v);
     });
     for (const p of victims) await this.client.delete(POD, ns, p.metadata.name, { propagationPolicy: 'Background' });

@@ -4,6 +4,7 @@
  * to download (the manifest and the nodes' GPUs). Each works on the informers and tells the
  * reconciler what it found, or throws a CacheProblem.
  */
+import { isControlledBy } from '../../runtime/apply.js';
 import type { NIMCache } from '../../api/v1alpha1/kinds.js';
 import { ManifestError, parseManifest, type NimManifest } from '../../nim/manifest.js';
 import { parseDockerConfig, resolveProtocol, type DockerConfig, type DownloadProtocol, type ImageInspector } from '../../nim/inspect.js';
@@ -20,7 +21,6 @@ import { describeFailure, podFailure, podProblem } from './status.js';
 
 export const SELECTED_PROFILES_ANNOTATION = 'nvidia.com/selected-profiles';
 
-const ownedBy = (o: Json, owner: Json) => (o.metadata?.ownerReferences ?? []).some((r: Json) => r.controller && r.uid === owner.metadata?.uid);
 
 type ProbeOutcome = NimManifest | 'model-free' | { failed: string } | { invalid: string };
 
@@ -97,7 +97,7 @@ export class CacheSteps {
       await this.ctx.manager.applier.apply(POD, desired as Json);
       return undefined;
     }
-    if (!ownedBy(pod, cache)) throw needsFix(`Pod ${name} exists and does not belong to this NIMCache; delete it so that the model manifest can be read`);
+    if (!isControlledBy(pod, cache)) throw needsFix(`Pod ${name} exists and does not belong to this NIMCache; delete it so that the model manifest can be read`);
     if (pod.metadata.deletionTimestamp) return undefined;
     const phase = pod.status?.phase;
     if (phase !== 'Succeeded' && phase !== 'Failed') {

@@ -3,6 +3,7 @@
  * operator keeps — the MPI SSH key —, from the API: Secrets are not cached cluster-wide; so is
  * KServe's ConfigMap, when its default deployment mode decides, see kserve-config.ts).
  */
+import { isControlledBy } from '../../runtime/apply.js';
 import type { NIMService } from '../../api/v1alpha1/kinds.js';
 import {
   generateSSHKey, isMultiNode, lwsName, sshKeyFromSecret, sshSecretName, type NIMServiceFacts,
@@ -21,7 +22,6 @@ export interface GatheredFacts {
   sshSecretExists: boolean;
 }
 
-const owned = (o: Json | undefined, svc: Json) => !!o && (o.metadata?.ownerReferences ?? []).some((r: Json) => r.controller && r.uid === svc.metadata.uid);
 
 export async function gatherFacts(ctx: ControllerContext, caches: NIMServiceCaches, svc: NIMService & Json): Promise<GatheredFacts> {
   const ns = svc.metadata.namespace as string;
@@ -66,6 +66,6 @@ export async function gatherFacts(ctx: ControllerContext, caches: NIMServiceCach
       facts.sshPrivateKey ??= generateSSHKey();
     }
   }
-  facts.eppExists = owned(caches.child(DEPLOYMENT).get(ns, `${name}-epp`), svc) || (ctx.apis.has(INFERENCEPOOL) && owned(caches.child(INFERENCEPOOL).get(ns, name), svc));
+  facts.eppExists = isControlledBy(caches.child(DEPLOYMENT).get(ns, `${name}-epp`), svc) || (ctx.apis.has(INFERENCEPOOL) && isControlledBy(caches.child(INFERENCEPOOL).get(ns, name), svc));
   return { facts, sshSecretExists };
 }

@@ -16,7 +16,7 @@ import { KubeError, isConflict, isNotFound, type Json } from '../../runtime/clie
 import type { Request, Result } from '../../runtime/controller.js';
 import { ensureFinalizer, hasFinalizer, removeFinalizer } from '../../runtime/finalizers.js';
 import type { Informer } from '../../runtime/informer.js';
-import { FIELD_MANAGER } from '../../runtime/apply.js';
+import { FIELD_MANAGER, isControlledBy } from '../../runtime/apply.js';
 import { admissionCheck } from '../../webhooks/rules/index.js';
 import type { ControllerContext } from '../context.js';
 import { COMPUTEDOMAIN, DEPLOYMENT, LEADERWORKERSET, NIMSERVICE, RESOURCECLAIM, refOf } from '../refs.js';
@@ -48,9 +48,6 @@ export interface NIMServiceCaches {
   /** An informer of every object of a kind (ResourceClaims, ComputeDomains someone else made). */
   all(ref: ResourceRef): Informer;
 }
-
-const ownedBy = (o: Json, owner: Json): boolean =>
-  (o.metadata?.ownerReferences ?? []).some((r: Json) => r.controller && r.uid === owner.metadata.uid);
 
 export class NIMServiceReconciler {
   constructor(
@@ -133,7 +130,7 @@ export class NIMServiceReconciler {
       // A claim is created once and then left alone (its spec is mostly immutable); one that exists
       // already, ours or not, is reused, as upstream does.
       if (live && isCreateOnly(child)) continue;
-      if (live && !ownedBy(live, svc)) {
+      if (live && !isControlledBy(live, svc)) {
         problems.push({ state: 'Failed', reason: 'ChildConflict', message: `${child.kind} ${child.metadata.name} already exists and is not owned by this NIMService; delete or rename it` });
         continue;
       }
@@ -151,7 +148,7 @@ export class NIMServiceReconciler {
       const ref = refOf(a.apiVersion, a.kind);
       if (!ref || (OPTIONAL_KINDS[a.kind] && !this.ctx.apis.has(ref))) continue;
       const live = this.caches.child(ref).get(ns, a.name);
-      if (live && ownedBy(live, svc) && !live.metadata.deletionTimestamp) await this.client.delete(ref, ns, a.name, { propagationPolicy: 'Background' });
+      if (live && isControlledBy(live, svc) && !live.metadata.deletionTimestamp) await this.client.delete(ref, ns, a.name, { propagationPolicy: 'Background' });
     }
     const extra = this.extraStatus(svc, facts);
     if (problems.length) return { outcome: { ...problems[0]!, extra } };
@@ -212,7 +209,7 @@ export class NIMServiceReconciler {
     const clusterEndpoint = ip && ip !== 'None' ? `${ip}:${port}` : '';
     let externalEndpoint = '';
     const ingress = this.caches.child(refOf('networking.k8s.io/v1', 'Ingress')!).get(ns, name);
-    if (ingress && ownedBy(ingress, svc)) {
+    if (ingress && isControlledBy(ingress, svc)) {
       const rule = (ingress.spec?.rules ?? []).find((r: Json) => (r.http?.paths ?? []).some((p: Json) => p.backend?.service?.name === name));
       const lb = ingress.status?.loadBalancer?.ingress?.[0];
       externalEndpoint = rule?.host ?? lb?.hostname ?? lb?.ip ?? '';
